@@ -1,0 +1,232 @@
+/**
+ * The demo: a cluster's membership and ring in the page, driven by the real claim, staging, plan and
+ * commit code. Transfers complete on a timer here (two at a time per sending member, like the
+ * transfer scheduler's default limit); moving real data over the mesh is what the libp2p layer adds.
+ */
+import {
+  announce,
+  type ClusterState,
+  commit,
+  completeTransfer,
+  currentOwners,
+  designatedClaimant,
+  emptyState,
+  markDown,
+  noChanges,
+  type Plan,
+  plan,
+  type Staged,
+  type StagedChange,
+  stage,
+  statusOf,
+  type AutoClaimState,
+  autoClaim,
+  isDown,
+} from '../src/membership/index.ts'
+import { drawRing } from './ring-view.ts'
+
+const partitionCount = 64
+const targetN = 4
+const palette = ['#e4572e', '#17bebb', '#ffc914', '#2e282a', '#76b041', '#6a4c93', '#f18f01', '#1982c4', '#ff595e', '#8ac926', '#c5283d', '#3a86ff']
+
+let state: ClusterState = emptyState
+let staged: Staged = noChanges
+let planned: Plan | undefined
+let auto: AutoClaimState | undefined
+let ownerCount = 0
+let guestCount = 0
+const colors = new Map<string, string>()
+
+const $ = <T extends Element>(selector: string) => document.querySelector(selector) as T
+
+function colorOf(member: string): string {
+  let color = colors.get(member)
+  if (!color) {
+    color = palette[colors.size % palette.length]!
+    colors.set(member, color)
+  }
+  return color
+}
+
+/** The member that acts for the operator: the designated claimant, or the first member. */
+function actor(): string {
+  return designatedClaimant(state) ?? state.members[0]?.id ?? 'operator'
+}
+
+function log(text: string, error = false): void {
+  const item = document.createElement('li')
+  item.textContent = `${new Date().toLocaleTimeString()} ${text}`
+  if (error) item.className = 'error'
+  $('#log').prepend(item)
+}
+
+function attempt(what: string, fn: () => void): void {
+  try {
+    fn()
+  } catch (err) {
+    log(`${what}: ${(err as Error).message}`, true)
+  }
+  render()
+}
+
+function addMember(role: 'owner' | 'guest'): void {
+  const id = role === 'owner' ? `owner-${++ownerCount}` : `guest-${++guestCount}`
+  state = announce(state, { id, role }, id)
+  if (role === 'owner' && !$<HTMLInputElement>('#auto').checked) {
+    staged = stage(staged, state, { kind: 'join', id })
+  }
+  log(`${id} announced itself as ${role === 'owner' ? 'an owner (join staged)' : 'a guest'}`)
+}
+
+function stageChange(change: StagedChange): void {
+  attempt(change.kind, () => {
+    staged = stage(staged, state, change)
+    planned = undefined
+    log(`staged ${change.kind} of ${change.id}`)
+  })
+}
+
+function makePlan(): void {
+  attempt('plan', () => {
+    planned = plan(state, staged, actor(), { targetN, partitionCount })
+    const r = planned.report
+    log(`planned: ${r.moves} moves, ${r.handoffs.length} handoffs, ${r.violations.spacing} spacing violations`)
+  })
+}
+
+function commitPlan(): void {
+  if (!planned) return
+  const current = planned
+  attempt('commit', () => {
+    state = commit(state, current)
+    staged = noChanges
+    planned = undefined
+    log(`committed epoch ${state.epoch}`)
+  })
+}
+
+/** Completes up to two awaiting transfers per sending member: the demo's stand-in for real handoff. */
+function progressTransfers(): void {
+  const perSender = new Map<string, number>()
+  let done = 0
+  for (const t of state.transfers) {
+    if (t.status !== 'awaiting') continue
+    const from = state.members.find((m) => m.id === t.from)
+    if (!from || isDown(from)) continue
+    const n = perSender.get(t.from) ?? 0
+    if (n >= 2) continue
+    perSender.set(t.from, n + 1)
+    state = completeTransfer(state, t, t.to)
+    done++
+  }
+  if (done > 0) render()
+}
+
+function autoStep(): void {
+  if (!$<HTMLInputElement>('#auto').checked) return
+  const self = designatedClaimant(state)
+  if (!self) return
+  attempt('auto', () => {
+    const step = autoClaim(auto, state, performance.now(), self, { stableMs: 2000, targetN, partitionCount })
+    auto = step.auto
+    if (step.plan) {
+      state = step.state
+      staged = noChanges
+      planned = undefined
+      log(`auto mode committed epoch ${state.epoch}: ${step.plan.report.moves} moves`)
+    }
+  })
+}
+
+function memberRow(id: string): HTMLTableRowElement {
+  const member = state.members.find((m) => m.id === id)!
+  const holders = currentOwners(state) ?? []
+  const row = document.createElement('tr')
+  const cells = [
+    `<span class="swatch" style="background:${colorOf(id)}"></span>`,
+    id,
+    member.role,
+    statusOf(member),
+    String(holders.filter((h) => h === id).length),
+  ]
+  for (const html of cells) {
+    const td = document.createElement('td')
+    td.innerHTML = html
+    row.append(td)
+  }
+  const actions = document.createElement('td')
+  const button = (label: string, fn: () => void) => {
+    const b = document.createElement('button')
+    b.textContent = label
+    b.onclick = fn
+    actions.append(b)
+  }
+  if (member.lifecycle === 'valid' && member.role === 'owner') {
+    button('leave', () => stageChange({ kind: 'leave', id }))
+  }
+  if (member.lifecycle !== 'removed' && member.lifecycle !== 'exiting') {
+    button('remove', () => stageChange({ kind: 'remove', id }))
+    button(isDown(member) ? 'up' : 'down', () =>
+      attempt('liveness', () => {
+        state = isDown(member) ? announce(state, member, id) : markDown(state, id, actor())
+      }),
+    )
+  }
+  row.append(actions)
+  return row
+}
+
+function render(): void {
+  $('#q').textContent = String(partitionCount)
+  const holders = currentOwners(state)
+  const incoming = new Map(state.transfers.filter((t) => t.status === 'awaiting').map((t) => [t.partition, t.to]))
+  drawRing($<SVGSVGElement>('#ring'), {
+    holders: holders ?? new Array<string>(partitionCount).fill('unclaimed'),
+    incoming,
+    colorOf: (m) => (m === 'unclaimed' ? '#ddd' : colorOf(m)),
+  })
+  $('#members tbody').replaceChildren(...state.members.filter((m) => m.lifecycle !== 'removed').map((m) => memberRow(m.id)))
+  $('#staged').replaceChildren(
+    ...staged.map((c) => {
+      const li = document.createElement('li')
+      li.textContent = 'by' in c ? `${c.kind} ${c.id} by ${c.by}` : `${c.kind} ${c.id}`
+      return li
+    }),
+  )
+  $<HTMLButtonElement>('#commit').disabled = !planned
+  $('#report').textContent = planned ? describePlan(planned) : 'No plan yet.'
+}
+
+function describePlan(p: Plan): string {
+  const r = p.report
+  const lines = [
+    `moves: ${r.moves}   handoffs: ${r.handoffs.length}   dropped: ${r.dropped.length}   transitions: ${r.transitions}`,
+    `violations: spacing ${r.violations.spacing}, location ${r.violations.location}`,
+    '',
+    'member            before  after',
+  ]
+  const ids = new Set([...r.ownedBefore.keys(), ...r.ownedAfter.keys()])
+  for (const id of [...ids].sort()) {
+    lines.push(`${id.padEnd(16)} ${String(r.ownedBefore.get(id) ?? 0).padStart(6)} ${String(r.ownedAfter.get(id) ?? 0).padStart(6)}`)
+  }
+  lines.push('', ...r.handoffs.map((t) => `partition ${t.partition}: ${t.from} → ${t.to}`))
+  return lines.join('\n')
+}
+
+$('#add-owner').addEventListener('click', () => attempt('add owner', () => addMember('owner')))
+$('#add-guest').addEventListener('click', () => attempt('add guest', () => addMember('guest')))
+$('#plan').addEventListener('click', makePlan)
+$('#commit').addEventListener('click', commitPlan)
+$('#clear').addEventListener('click', () => {
+  staged = noChanges
+  planned = undefined
+  render()
+})
+
+// A cluster to start from: four owners, joined and committed.
+for (let i = 0; i < 4; i++) addMember('owner')
+makePlan()
+commitPlan()
+setInterval(progressTransfers, 700)
+setInterval(autoStep, 500)
+render()
