@@ -21,7 +21,9 @@ describe('SeededRandom', () => {
     parent.nextU32()
     expect(parent.fork('node-1').nextU32()).toBe(before)
     expect(parent.fork('node-2').nextU32()).not.toBe(before)
-    expect(parent.fork('a').fork('b').nextU32()).toBe(new SeededRandom(7).fork('a').fork('b').nextU32())
+    expect(parent.fork('a').fork('b').nextU32()).toBe(
+      new SeededRandom(7).fork('a').fork('b').nextU32(),
+    )
   })
 
   it('produces values spread over the range', () => {

@@ -1,0 +1,10 @@
+/**
+ * Deterministic simulation, after FoundationDB's simulator and TigerBeetle's VOPR: a virtual clock and
+ * event queue ({@link SimScheduler}) behind the Clock and Scheduler ports, and a network
+ * ({@link SimNetwork}) that gives each simulated node a Transport and delays, loses, duplicates,
+ * reorders, partitions and clogs its messages. Driven by one seed (`SeededRandom`, forked per node and
+ * subsystem), a whole Dynamo cluster runs in one process and a failing seed replays exactly.
+ */
+export * from './sim-network.ts'
+export * from './sim-scheduler.ts'
+export { SimTransport } from './sim-transport.ts'
