@@ -18,9 +18,7 @@
  */
 import { InvalidArgumentError } from '../core/index.ts'
 import type { ActorId } from './actor.ts'
-
-/** A causal context: each actor's event counter, sorted by actor, counters positive integers. */
-export type VersionVector = readonly (readonly [actor: ActorId, counter: number])[]
+import type { VersionVector } from './version-vector.ts'
 
 /** One actor's part of a {@link DvvSet}. */
 export interface DvvEntry<V> {

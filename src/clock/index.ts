@@ -8,3 +8,4 @@
  */
 export * from './actor.ts'
 export * from './dvvset.ts'
+export * from './version-vector.ts'

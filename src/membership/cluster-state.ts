@@ -1,6 +1,6 @@
+import { bump, emptyVector, type VersionVector } from '../clock/index.ts'
 import { InvalidArgumentError, MembershipError } from '../core/index.ts'
 import type { MemberId, Ring } from '../ring/index.ts'
-import { bump, emptyVector, type VersionVector } from './version-vector.ts'
 
 /** `owner` members claim partitions; `guest` peers (a passing browser tab) coordinate and keep hints but own nothing. */
 export type MemberRole = 'owner' | 'guest'

@@ -36,4 +36,3 @@ export {
 export * from './codec.ts'
 export { merge, mergeMember } from './merge.ts'
 export * from './staging.ts'
-export * from './version-vector.ts'

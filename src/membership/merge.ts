@@ -24,6 +24,8 @@
  * reason a member may read `exiting` while the winning commit still lists transfers from it: handoff
  * follows the transfers, so a member shuts down only once it is exiting and no transfer names it.
  */
+
+import { mergeVectors } from '../clock/index.ts'
 import type { MemberId } from '../ring/index.ts'
 import {
   attributesKey,
@@ -33,7 +35,6 @@ import {
   type Member,
   makeMember,
 } from './cluster-state.ts'
-import { mergeVectors } from './version-vector.ts'
 
 /** The least state that includes everything `a` and `b` know. Commutative, associative, idempotent. */
 export function merge(a: ClusterState, b: ClusterState): ClusterState {

@@ -5,6 +5,8 @@
  * moved on since. A leave needs one transition, not two: the plan claims the final ring at once and
  * the transfers carry ownership over; the leaving member turns `exiting` when its last one completes.
  */
+
+import { bump } from '../clock/index.ts'
 import { MembershipError, StalePlanError } from '../core/index.ts'
 import type { ClaimInit, ClaimResult, MemberId, PlanReport, Ring } from '../ring/index.ts'
 import { claim, planReport } from '../ring/index.ts'
@@ -20,7 +22,6 @@ import {
   requireMember,
   settle,
 } from './cluster-state.ts'
-import { bump } from './version-vector.ts'
 
 /**
  * One staged change:

@@ -3,6 +3,7 @@
  * (the same member, epoch or claimant in two states) and merge's tie-breaks get exercised.
  */
 import fc from 'fast-check'
+import type { VersionVector } from '../../src/clock/index.ts'
 import type {
   ClusterState,
   Lifecycle,
@@ -10,7 +11,6 @@ import type {
   PendingTransfer,
 } from '../../src/membership/cluster-state.ts'
 import { makeMember } from '../../src/membership/cluster-state.ts'
-import type { VersionVector } from '../../src/membership/version-vector.ts'
 
 export const ids = ['a', 'b', 'c', 'd', 'e'] as const
 const lifecycles: readonly Lifecycle[] = ['joining', 'valid', 'leaving', 'exiting', 'removed']

@@ -1,12 +1,10 @@
-import type { MemberId } from '../ring/index.ts'
-
 /**
- * A version vector: for each actor (a member that changed the cluster state), how many changes of
- * its own this state has seen. Merged by pointwise maximum, so it is itself a CRDT. Two states with
- * equal vectors have seen the same changes; gossip compares vectors to find who is behind.
- * Entries are sorted by actor id and never zero.
+ * A version vector: for each actor, how many of its events a replica has seen. Merged by pointwise
+ * maximum, so it is itself a CRDT. The cluster state carries one (actors are members), and so does
+ * every causal context of a {@link DvvSet} (actors are vnode incarnations). Entries are sorted by actor
+ * id and never zero.
  */
-export type VersionVector = readonly (readonly [actor: MemberId, counter: number])[]
+export type VersionVector = readonly (readonly [actor: string, counter: number])[]
 
 /** How two version vectors relate. */
 export type VectorOrder = 'equal' | 'before' | 'after' | 'concurrent'
@@ -15,7 +13,7 @@ export type VectorOrder = 'equal' | 'before' | 'after' | 'concurrent'
 export const emptyVector: VersionVector = []
 
 /** `vector` with `actor`'s counter raised by one: the record of one more change made by `actor`. */
-export function bump(vector: VersionVector, actor: MemberId): VersionVector {
+export function bump(vector: VersionVector, actor: string): VersionVector {
   const next = new Map(vector)
   next.set(actor, (next.get(actor) ?? 0) + 1)
   return fromMap(next)
@@ -46,7 +44,7 @@ export function compareVectors(a: VersionVector, b: VersionVector): VectorOrder 
   return 'equal'
 }
 
-function fromMap(map: ReadonlyMap<MemberId, number>): VersionVector {
+function fromMap(map: ReadonlyMap<string, number>): VersionVector {
   return [...map]
     .filter(([, counter]) => counter > 0)
     .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))

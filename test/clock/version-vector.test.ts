@@ -1,12 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  bump,
-  compareVectors,
-  emptyVector,
-  mergeVectors,
-} from '../../src/membership/version-vector.ts'
-import { version } from './arbitraries.ts'
+import { bump, compareVectors, emptyVector, mergeVectors } from '../../src/clock/index.ts'
+import { version } from '../membership/arbitraries.ts'
 
 describe('version vectors', () => {
   it('bumps one actor and keeps entries sorted', () => {
