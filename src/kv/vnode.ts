@@ -1,0 +1,342 @@
+/**
+ * The KV vnode (riak_kv_vnode): one partition of a key/value store on the vnode contract. Each key
+ * holds a DVV set of values and tombstones ({@link KvObject}) encoded in the partition's storage.
+ *
+ * Actor ids and epochs (riak's kv679): the vnode writes as `${memberId}:${epoch}`. The epoch is reused
+ * only when the storage holds the epoch record of an incarnation that stopped cleanly; otherwise
+ * (empty or wiped storage, or a crash that may have lost writes the record's dots cover) a fresh one
+ * is drawn from the Random port. Before its first write an incarnation records its epoch as in use
+ * (durably); `terminate` marks it clean. A write whose context shows more events of this actor than
+ * the vnode remembers also renews the epoch (`mustRenewEpoch`). So no dot ever names two writes, and a
+ * replica that lost data makes siblings, never an older value win.
+ */
+import {
+  type ActorId,
+  actorId,
+  mustRenewEpoch,
+  newEpoch,
+  newValue,
+  sync,
+  update,
+} from '../clock/index.ts'
+import { type Random, SolarOrbitError, TooLargeError } from '../core/index.ts'
+import type { MemberId } from '../ring/index.ts'
+import type { StorageBackend } from '../storage/backend.ts'
+import type {
+  CommandResult,
+  FoldVisitor,
+  HandoffCommandResult,
+  HandoffDataResult,
+  HandoffStartingResult,
+  IsEmptyResult,
+  KeyFilter,
+  VnodeBehaviour,
+  VnodeFoldOptions,
+} from '../vnode/index.ts'
+import {
+  decodeEpochRecord,
+  decodeHandoffItem,
+  encodeEpochRecord,
+  encodeHandoffItem,
+} from './codec.ts'
+import {
+  bucketPrefix,
+  hasPrefix,
+  inFilter,
+  META_KEY,
+  objectKey,
+  parseObjectKey,
+  partBytes,
+} from './keys.ts'
+import {
+  contextOf,
+  decodeObject,
+  encodeObject,
+  type KvObject,
+  type KvValue,
+  liveValues,
+} from './object.ts'
+import type {
+  KvCoverageReply,
+  KvCoverageRequest,
+  KvMerge,
+  KvReply,
+  KvRequest,
+  KvWriteReply,
+} from './protocol.ts'
+
+/** Default of {@link KvVnodeInit.valueBytesMax}: 1 MiB. */
+export const DEFAULT_VALUE_BYTES_MAX = 1024 * 1024
+/** Default of {@link KvVnodeInit.objectBytesMax}: 4 MiB. */
+export const DEFAULT_OBJECT_BYTES_MAX = 4 * 1024 * 1024
+
+/** Options of {@link KvVnode}. */
+export interface KvVnodeInit {
+  /** This node's member id: the first half of the vnode's actor ids. */
+  readonly memberId: MemberId
+  /**
+   * Source of epochs. It must not replay across restarts of the node (`crypto` in production; in a
+   * simulation, a stream forked per boot), or a restarted vnode could draw an epoch it used before.
+   */
+  readonly random: Random
+  /** Largest value of a put, in bytes; larger ones are refused with `TooLargeError`. Default 1 MiB. */
+  readonly valueBytesMax?: number
+  /**
+   * Largest encoded object (every sibling and the clock), in bytes; a write that would exceed it is
+   * refused with `TooLargeError` and changes nothing. Keep it at or below the storage's `valueBytesMax`.
+   * Default 4 MiB.
+   */
+  readonly objectBytesMax?: number
+}
+
+/** The state of one KV vnode. Immutable: callbacks return a new one. */
+export interface KvVnodeState {
+  /** The partition's storage. */
+  readonly backend: StorageBackend
+  /** The epoch of this incarnation. */
+  readonly epoch: string
+  /** `${memberId}:${epoch}`: the actor of this vnode's writes. */
+  readonly actor: ActorId
+  /** True once the epoch record marking {@link epoch} in use is on storage. */
+  readonly epochStored: boolean
+}
+
+/** The KV vnode always answers at once. */
+type Result = Extract<CommandResult<KvVnodeState, KvReply>, { kind: 'reply' }>
+
+/** The KV service's vnode callbacks; see the module comment. */
+export class KvVnode
+  implements VnodeBehaviour<KvVnodeState, KvRequest, KvReply, KvCoverageRequest, KvCoverageReply>
+{
+  readonly #memberId: MemberId
+  readonly #random: Random
+  readonly #valueBytesMax: number
+  readonly #objectBytesMax: number
+
+  constructor(init: KvVnodeInit) {
+    this.#memberId = init.memberId
+    this.#random = init.random
+    this.#valueBytesMax = init.valueBytesMax ?? DEFAULT_VALUE_BYTES_MAX
+    this.#objectBytesMax = init.objectBytesMax ?? DEFAULT_OBJECT_BYTES_MAX
+  }
+
+  /** Reuses the stored epoch if its incarnation stopped cleanly, else draws a fresh one. */
+  async init(_partition: number, backend: StorageBackend): Promise<KvVnodeState> {
+    const raw = await backend.get(META_KEY)
+    let reused: string | undefined
+    if (raw !== undefined) {
+      try {
+        const record = decodeEpochRecord(raw)
+        if (record.clean) reused = record.epoch
+      } catch {
+        // An unreadable record is treated like a crash: a fresh epoch is always safe.
+      }
+    }
+    const epoch = reused ?? newEpoch(this.#random)
+    return {
+      backend,
+      epoch,
+      actor: actorId(this.#memberId, epoch),
+      epochStored: false,
+    }
+  }
+
+  async handleCommand(request: KvRequest, _sender: unknown, state: KvVnodeState): Promise<Result> {
+    switch (request.type) {
+      case 'get': {
+        const object = await this.#load(state, objectKey(request.bucket, request.key))
+        return {
+          kind: 'reply',
+          reply: { type: 'get', object, values: liveValues(object), context: contextOf(object) },
+          state,
+        }
+      }
+      case 'put':
+        if (request.value.length > this.#valueBytesMax) {
+          throw new TooLargeError('value', request.value.length, this.#valueBytesMax)
+        }
+        return this.#coordinate(state, request, request.value)
+      case 'delete':
+        return this.#coordinate(state, request, null)
+      case 'merge':
+        return this.#merge(state, request)
+    }
+  }
+
+  /** Lists the live keys of a bucket, restricted to `keyFilter`'s partitions when given. */
+  async handleCoverage(
+    request: KvCoverageRequest,
+    keyFilter: KeyFilter | undefined,
+    _sender: unknown,
+    state: KvVnodeState,
+  ): Promise<CommandResult<KvVnodeState, KvCoverageReply>> {
+    const bucket = partBytes(request.bucket)
+    const prefix = bucketPrefix(bucket)
+    const keys: Uint8Array[] = []
+    for await (const [storageKey, bytes] of state.backend.fold({ after: prefix })) {
+      if (!hasPrefix(storageKey, prefix)) break
+      const key = storageKey.subarray(prefix.length)
+      if (!inFilter(bucket, key, keyFilter)) continue
+      if (liveValues(decodeObject(bytes)).length > 0) keys.push(key)
+    }
+    return { kind: 'reply', reply: { type: 'keys', keys }, state }
+  }
+
+  /** Every handoff may start: data is applied by merge on the target, so nothing needs to settle first. */
+  handoffStarting(_target: unknown, state: KvVnodeState): HandoffStartingResult<KvVnodeState> {
+    return { kind: 'accept', state }
+  }
+
+  handoffCancelled(state: KvVnodeState): KvVnodeState {
+    return state
+  }
+
+  handoffFinished(_target: unknown, state: KvVnodeState): KvVnodeState {
+    return state
+  }
+
+  /**
+   * While handing off: reads are served locally (the data is still here); writes are applied locally,
+   * then their result is forwarded to the target as a merge, so the write lands on both sides with one
+   * dot whether the handoff finishes or is cancelled. The target's answer is the reply.
+   */
+  async handleHandoffCommand(
+    request: KvRequest,
+    sender: unknown,
+    state: KvVnodeState,
+  ): Promise<HandoffCommandResult<KvVnodeState, KvRequest, KvReply>> {
+    const result = await this.handleCommand(request, sender, state)
+    if (result.reply.type === 'get') return result
+    const forward: KvMerge = {
+      type: 'merge',
+      bucket: request.bucket,
+      key: request.key,
+      object: result.reply.object,
+      ...(request.type !== 'get' && request.durable !== undefined && { durable: request.durable }),
+    }
+    return { kind: 'forward', state: result.state, request: forward }
+  }
+
+  /** Streams every object (tombstones included) in storage-key order, skipping the epoch record. */
+  async fold(visitor: FoldVisitor, state: KvVnodeState, options: VnodeFoldOptions): Promise<void> {
+    for await (const [key, value] of state.backend.fold({ after: options.after ?? META_KEY })) {
+      if (parseObjectKey(key) === undefined) continue
+      if ((await visitor(key, value)) === 'stop') return
+    }
+  }
+
+  encodeHandoffItem(key: Uint8Array, value: Uint8Array): Uint8Array {
+    return encodeHandoffItem(key, value)
+  }
+
+  /** Merges the item's object into the local one (idempotent: a replayed item changes nothing). */
+  async handleHandoffData(
+    bytes: Uint8Array,
+    state: KvVnodeState,
+  ): Promise<HandoffDataResult<KvVnodeState>> {
+    try {
+      const item = decodeHandoffItem(bytes, this.#objectBytesMax)
+      const merged = await this.#mergeObject(state, item.storageKey, item.object, true)
+      return { kind: 'ok', state: merged.state }
+    } catch (error) {
+      if (error instanceof SolarOrbitError) return { kind: 'error', error, state }
+      throw error
+    }
+  }
+
+  /** Objects (tombstones included) and their bytes, not counting the epoch record. */
+  async isEmpty(state: KvVnodeState): Promise<IsEmptyResult> {
+    const size = await state.backend.size()
+    const meta = await state.backend.get(META_KEY)
+    const items = size.items - (meta === undefined ? 0 : 1)
+    const bytes = size.bytes - (meta === undefined ? 0 : META_KEY.length + meta.length)
+    return { empty: items === 0, size: { items, bytes } }
+  }
+
+  /** Removes everything, the epoch record included: a later incarnation starts with a fresh epoch. */
+  async delete(state: KvVnodeState): Promise<KvVnodeState> {
+    await state.backend.clear({ durable: true })
+    return { ...state, epochStored: false }
+  }
+
+  /** Marks the epoch clean (every write of this incarnation is durable once the host closes storage). */
+  async terminate(_reason: string, state: KvVnodeState): Promise<void> {
+    if (!state.epochStored) return
+    await state.backend.put(META_KEY, encodeEpochRecord({ epoch: state.epoch, clean: true }), {
+      durable: true,
+    })
+  }
+
+  /** A put or delete coordinated here: a new dot of this vnode's actor. */
+  async #coordinate(
+    state: KvVnodeState,
+    request: KvRequest & { type: 'put' | 'delete' },
+    value: KvValue,
+  ): Promise<Result> {
+    const storageKey = objectKey(request.bucket, request.key)
+    const local = await this.#load(state, storageKey)
+    const context =
+      request.type === 'delete' && request.context === undefined
+        ? contextOf(local)
+        : request.context
+    const proposal = newValue(context, value)
+    let next = state
+    if (mustRenewEpoch(proposal, local, state.actor)) {
+      const epoch = newEpoch(this.#random)
+      next = { ...state, epoch, actor: actorId(this.#memberId, epoch), epochStored: false }
+    }
+    const object = update(proposal, local, next.actor)
+    const bytes = encodeObject(object, this.#objectBytesMax)
+    next = await this.#storeEpoch(next)
+    await state.backend.put(storageKey, bytes, { durable: request.durable ?? false })
+    return { kind: 'reply', reply: { type: 'written', object }, state: next }
+  }
+
+  async #merge(state: KvVnodeState, request: KvMerge): Promise<Result> {
+    const storageKey = objectKey(request.bucket, request.key)
+    const merged = await this.#mergeObject(
+      state,
+      storageKey,
+      request.object,
+      request.durable ?? false,
+    )
+    const reply: KvWriteReply = { type: 'written', object: merged.object }
+    return { kind: 'reply', reply, state: merged.state }
+  }
+
+  /** Syncs `incoming` into the stored object; writes only when that changes the stored bytes. */
+  async #mergeObject(
+    state: KvVnodeState,
+    storageKey: Uint8Array,
+    incoming: KvObject,
+    durable: boolean,
+  ): Promise<{ object: KvObject; state: KvVnodeState }> {
+    const stored = await state.backend.get(storageKey)
+    const object = stored === undefined ? incoming : sync(incoming, decodeObject(stored))
+    const bytes = encodeObject(object, this.#objectBytesMax)
+    if (stored !== undefined && equalBytes(bytes, stored)) return { object, state }
+    const next = await this.#storeEpoch(state)
+    await state.backend.put(storageKey, bytes, { durable })
+    return { object, state: next }
+  }
+
+  async #load(state: KvVnodeState, storageKey: Uint8Array): Promise<KvObject | undefined> {
+    const bytes = await state.backend.get(storageKey)
+    return bytes === undefined ? undefined : decodeObject(bytes)
+  }
+
+  /** Records the epoch as in use, durably, before the first write made under it. */
+  async #storeEpoch(state: KvVnodeState): Promise<KvVnodeState> {
+    if (state.epochStored) return state
+    await state.backend.put(META_KEY, encodeEpochRecord({ epoch: state.epoch, clean: false }), {
+      durable: true,
+    })
+    return { ...state, epochStored: true }
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

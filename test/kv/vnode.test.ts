@@ -1,0 +1,310 @@
+import { encode } from 'cborg'
+import { describe, expect, it } from 'vitest'
+import { values } from '../../src/clock/index.ts'
+import {
+  DecodeError,
+  InvalidArgumentError,
+  SeededRandom,
+  TooLargeError,
+} from '../../src/core/index.ts'
+import { decodeObject, encodeObject, type KvObject } from '../../src/kv/index.ts'
+import { hashKey, partitionOfPosition } from '../../src/ring/index.ts'
+import { MemoryStorage, MemoryVolume } from '../../src/storage/memory.ts'
+import { del, get, kvNode, listKeys, merge, P, put, text, utf8, valuesOf } from './helpers.ts'
+
+const actorOf = (object: KvObject) => object.entries.map((e) => e.actor)
+
+describe('KV vnode: get, put, siblings, delete', () => {
+  it('answers an absent key with no values and an empty context', async () => {
+    const node = kvNode()
+    expect(await get(node, 'b', 'k')).toEqual({
+      type: 'get',
+      object: undefined,
+      values: [],
+      context: [],
+    })
+  })
+
+  it('stores a put under its own actor and supersedes what the context covers', async () => {
+    const node = kvNode({ memberId: 'node-a' })
+    const first = await put(node, 'b', 'k', 'v1')
+    const [actor] = actorOf(first)
+    expect(actor).toMatch(/^node-a:[0-9a-f]{16}$/)
+    const read = await get(node, 'b', 'k')
+    expect(read.values.map(text)).toEqual(['v1'])
+    expect(read.context).toEqual([[actor, 1]])
+    await put(node, 'b', 'k', 'v2', read.context)
+    expect(await valuesOf(node, 'b', 'k')).toEqual(['v2'])
+    expect((await get(node, 'b', 'k')).context).toEqual([[actor, 2]])
+  })
+
+  it('keeps concurrent writes as siblings until a write that read them all', async () => {
+    const node = kvNode()
+    const read = await get(node, 'b', 'k')
+    await put(node, 'b', 'k', 'x', read.context)
+    await put(node, 'b', 'k', 'y', read.context)
+    expect((await valuesOf(node, 'b', 'k')).sort()).toEqual(['x', 'y'])
+    await put(node, 'b', 'k', 'xy', (await get(node, 'b', 'k')).context)
+    expect(await valuesOf(node, 'b', 'k')).toEqual(['xy'])
+  })
+
+  it('deletes with a tombstone that is ordered causally like a write', async () => {
+    const node = kvNode()
+    await put(node, 'b', 'k', 'v1')
+    const seen = (await get(node, 'b', 'k')).context
+    const deleted = await del(node, 'b', 'k', seen)
+    expect(values(deleted)).toEqual([null])
+    const read = await get(node, 'b', 'k')
+    expect(read.values).toEqual([])
+    expect(read.object).toBeDefined() // the tombstone is kept, with its clock
+    expect(await listKeys(node, 'b')).toEqual([])
+    // A write that read the tombstone supersedes it.
+    await put(node, 'b', 'k', 'v2', read.context)
+    expect(await valuesOf(node, 'b', 'k')).toEqual(['v2'])
+    expect(values((await get(node, 'b', 'k')).object!)).toEqual([utf8('v2')])
+  })
+
+  it('a delete that did not see a concurrent write leaves that write as a sibling', async () => {
+    const node = kvNode()
+    await put(node, 'b', 'k', 'v1')
+    const stale = (await get(node, 'b', 'k')).context
+    await put(node, 'b', 'k', 'v2', stale)
+    await del(node, 'b', 'k', stale)
+    expect(await valuesOf(node, 'b', 'k')).toEqual(['v2'])
+    expect(await listKeys(node, 'b')).toEqual(['k'])
+  })
+
+  it('a delete without a context removes everything the vnode holds for the key', async () => {
+    const node = kvNode()
+    await put(node, 'b', 'k', 'x')
+    await put(node, 'b', 'k', 'y')
+    await del(node, 'b', 'k')
+    expect(await valuesOf(node, 'b', 'k')).toEqual([])
+  })
+
+  it('merges a replica object idempotently, keeping concurrent values as siblings', async () => {
+    const a = kvNode({ memberId: 'node-a' })
+    const b = kvNode({ memberId: 'node-b', random: new SeededRandom(2) })
+    await put(a, 'b', 'k', 'from-a')
+    const fromB = await put(b, 'b', 'k', 'from-b')
+    const once = await merge(a, 'b', 'k', fromB)
+    expect((await valuesOf(a, 'b', 'k')).sort()).toEqual(['from-a', 'from-b'])
+    const backend = await a.storage.open(P)
+    const before = await backend.size()
+    const twice = await merge(a, 'b', 'k', fromB)
+    expect(twice).toEqual(once)
+    expect(await backend.size()).toEqual(before)
+    // Merging into an absent key stores the object as it is.
+    await merge(a, 'b', 'fresh', fromB)
+    expect(await valuesOf(a, 'b', 'fresh')).toEqual(['from-b'])
+  })
+
+  it('refuses values and objects over their limits and leaves the stored object alone', async () => {
+    const node = kvNode({ valueBytesMax: 10, objectBytesMax: 65 })
+    await expect(put(node, 'b', 'k', 'x'.repeat(11))).rejects.toBeInstanceOf(TooLargeError)
+    expect(await get(node, 'b', 'k')).toMatchObject({ object: undefined })
+    for (let i = 0; i < 3; i++) await put(node, 'b', 'k', `sibling-${i}`)
+    const full = await get(node, 'b', 'k')
+    const refused = put(node, 'b', 'k', 'one-more')
+    await expect(refused).rejects.toBeInstanceOf(TooLargeError)
+    await expect(refused).rejects.toMatchObject({ code: 'ERR_TOO_LARGE', limitBytes: 65 })
+    expect(await get(node, 'b', 'k')).toEqual(full)
+  })
+
+  it('passes the durable flag to storage: a crash keeps durable writes and drops the others', async () => {
+    const volume = new MemoryVolume()
+    const storage = new MemoryStorage({ volume })
+    const node = kvNode({ storage })
+    await put(node, 'b', 'volatile', 'v')
+    await node.manager.command(P, {
+      type: 'put',
+      bucket: 'b',
+      key: 'durable',
+      value: utf8('d'),
+      durable: true,
+    })
+    await put(node, 'b', 'lost', 'v')
+    storage.crash()
+    const again = kvNode({ storage: new MemoryStorage({ volume }) })
+    // A durable write makes the earlier ones durable too (the memory storage's log order).
+    expect(await listKeys(again, 'b')).toEqual(['durable', 'volatile'])
+  })
+
+  it('refuses an empty key', async () => {
+    await expect(put(kvNode(), 'b', '', 'v')).rejects.toBeInstanceOf(InvalidArgumentError)
+  })
+})
+
+describe('KV vnode: list keys (coverage)', () => {
+  it('lists a bucket’s live keys in byte order, and only that bucket', async () => {
+    const node = kvNode()
+    for (const key of ['c', 'a', 'b']) await put(node, 'users', key, key)
+    await put(node, 'user', 'zz', 'other bucket')
+    await put(node, 'usersx', 'a', 'other bucket')
+    await put(node, '', 'root', 'empty bucket')
+    expect(await listKeys(node, 'users')).toEqual(['a', 'b', 'c'])
+    expect(await listKeys(node, 'user')).toEqual(['zz'])
+    expect(await listKeys(node, '')).toEqual(['root'])
+    expect(await listKeys(node, 'nobody')).toEqual([])
+  })
+
+  it('answers only for the keys of the filter’s partitions', async () => {
+    const node = kvNode()
+    const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`)
+    for (const key of keys) await put(node, 'b', key, 'v')
+    const partitionOf = (key: string) => partitionOfPosition(hashKey('b', key), 8)
+    const reply = await node.manager.coverage(
+      P,
+      { type: 'listKeys', bucket: 'b' },
+      { partitionCount: 8, partitions: [1, 6] },
+    )
+    const listed = reply.keys.map(text)
+    const expected = keys.filter((k) => [1, 6].includes(partitionOf(k))).sort()
+    expect(expected.length).toBeGreaterThan(0)
+    expect(listed).toEqual(expected)
+  })
+})
+
+describe('KV vnode: handoff', () => {
+  it('folds, encodes and applies items by merge, so resumed and replayed transfers are harmless', async () => {
+    const source = kvNode({ memberId: 'node-a' })
+    const target = kvNode({ memberId: 'node-b', random: new SeededRandom(9) })
+    for (const key of ['k1', 'k2', 'k3', 'k4']) await put(source, 'b', key, `a-${key}`)
+    await put(source, 'b', 'k2', 'a-k2-sibling')
+    await del(source, 'b', 'k3', (await get(source, 'b', 'k3')).context)
+    await put(target, 'b', 'k1', 'b-k1') // concurrent with the source's k1
+    expect(await source.manager.vnode(P).isEmpty()).toMatchObject({
+      empty: false,
+      size: { items: 4 },
+    })
+
+    const from = source.manager.vnode(P)
+    const to = target.manager.vnode(P)
+    const sent: Uint8Array[] = []
+    const send = (limit: number) => async (_cursor: Uint8Array, item: Uint8Array) => {
+      await to.handoffData(item)
+      sent.push(item)
+      return sent.length >= limit ? ('stop' as const) : ('continue' as const)
+    }
+    const first = await from.foldHandoff(send(2))
+    expect(first).toMatchObject({ items: 2, complete: false })
+    const rest = await from.foldHandoff(send(99), { after: first.cursor })
+    expect(rest).toMatchObject({ items: 2, complete: true })
+    expect(first.bytes + rest.bytes).toBe(sent.reduce((n, item) => n + item.length, 0))
+
+    const snapshot = async () =>
+      Promise.all(['k1', 'k2', 'k3', 'k4'].map(async (k) => (await get(target, 'b', k)).object))
+    const applied = await snapshot()
+    expect((await valuesOf(target, 'b', 'k1')).sort()).toEqual(['a-k1', 'b-k1'])
+    expect((await valuesOf(target, 'b', 'k2')).sort()).toEqual(['a-k2', 'a-k2-sibling'])
+    expect(await valuesOf(target, 'b', 'k3')).toEqual([]) // the tombstone travelled too
+    const size = await (await target.storage.open(P)).size()
+
+    // Replay the whole transfer, twice: nothing changes.
+    for (let round = 0; round < 2; round++) for (const item of sent) await to.handoffData(item)
+    expect(await snapshot()).toEqual(applied)
+    expect(await (await target.storage.open(P)).size()).toEqual(size)
+  })
+
+  it('refuses malformed handoff items with DecodeError', async () => {
+    const node = kvNode()
+    const host = node.manager.vnode(P)
+    await expect(host.handoffData(utf8('not cbor at all'))).rejects.toBeInstanceOf(DecodeError)
+    const good = encodeObject(
+      { entries: [{ actor: 'a:1', counter: 1, values: [utf8('v')] }] },
+      1000,
+    )
+    await expect(host.handoffData(encode([1, Uint8Array.of(0), good]))).rejects.toBeInstanceOf(
+      DecodeError,
+    )
+    await expect(
+      host.handoffData(encode([2, Uint8Array.of(0, 1, 98, 107), good])),
+    ).rejects.toBeInstanceOf(DecodeError)
+    await expect(
+      host.handoffData(encode([1, Uint8Array.of(0, 1, 98, 107), utf8('junk')])),
+    ).rejects.toBeInstanceOf(DecodeError)
+    await host.handoffData(encode([1, Uint8Array.of(0, 1, 98, 107), good]))
+    expect(await valuesOf(node, 'b', 'k')).toEqual(['v'])
+  })
+
+  it('while handing off, reads stay local and writes land here and are forwarded as merges', async () => {
+    const node = kvNode()
+    await put(node, 'b', 'k', 'before')
+    const host = node.manager.vnode(P)
+    await host.startHandoff({ type: 'hinted', partition: P, member: 'node-b' })
+    expect(await valuesOf(node, 'b', 'k')).toEqual(['before'])
+    const context = (await get(node, 'b', 'k')).context
+    const reply = await put(node, 'b', 'k', 'during', context)
+    expect(node.forwarded).toHaveLength(1)
+    const forwarded = node.forwarded[0]!
+    expect(forwarded).toMatchObject({ type: 'merge', bucket: 'b', key: 'k' })
+    expect(forwarded.type === 'merge' && values(forwarded.object)).toEqual([utf8('during')])
+    expect(reply).toEqual(forwarded.type === 'merge' && forwarded.object)
+    await host.cancelHandoff()
+    expect(await valuesOf(node, 'b', 'k')).toEqual(['during'])
+  })
+
+  it('after a finished handoff the data and epoch record are gone, so the partition is not restarted', async () => {
+    const node = kvNode()
+    await put(node, 'b', 'k', 'v')
+    expect(await node.storage.partitions()).toEqual([P])
+    const host = node.manager.vnode(P)
+    await host.startHandoff({ type: 'hinted', partition: P, member: 'node-b' })
+    await host.finishHandoff()
+    expect(host.status).toBe('forwarding')
+    await put(node, 'b', 'k', 'forwarded')
+    expect(node.forwarded.map((r) => r.type)).toEqual(['put'])
+    await node.manager.stop()
+    expect(await node.storage.partitions()).toEqual([])
+  })
+})
+
+describe('KV object encoding', () => {
+  const object: KvObject = {
+    entries: [
+      { actor: 'a:1', counter: 3, values: [utf8('x'), null] },
+      { actor: 'b:2', counter: 1, values: [] },
+    ],
+  }
+
+  it('round-trips values, tombstones and clocks', () => {
+    expect(decodeObject(encodeObject(object, 1000))).toEqual(object)
+  })
+
+  it('rejects malformed objects with DecodeError', () => {
+    const bad = [
+      Uint8Array.of(0xff),
+      encode([2, []]),
+      encode([1, {}]),
+      encode([1, [['a:1', 1]]]),
+      encode([1, [['', 1, []]]]),
+      encode([
+        1,
+        [
+          ['b:1', 1, []],
+          ['a:1', 1, []],
+        ],
+      ]),
+      encode([
+        1,
+        [
+          ['a:1', 1, []],
+          ['a:1', 1, []],
+        ],
+      ]),
+      encode([1, [['a:1', 0, []]]]),
+      encode([1, [['a:1', 1, [utf8('x'), utf8('y')]]]]),
+      encode([1, [['a:1', 1, ['text']]]]),
+    ]
+    for (const bytes of bad) expect(() => decodeObject(bytes), String(bytes)).toThrow(DecodeError)
+  })
+
+  it('is a storage-backend-agnostic byte string', async () => {
+    const storage = new MemoryStorage()
+    const node = kvNode({ storage })
+    await put(node, 'b', 'k', 'v')
+    const backend = await storage.open(P)
+    const stored = await backend.get(Uint8Array.of(0, 1, 98, 107))
+    expect(values(decodeObject(stored!))).toEqual([utf8('v')])
+  })
+})
