@@ -6,6 +6,7 @@
  * (`solar-orbit/sim`).
  */
 export * from './clock/index.ts'
+export * from './coordinator/index.ts'
 export * from './core/index.ts'
 export * from './membership/index.ts'
 export * from './ring/index.ts'
