@@ -56,11 +56,14 @@ export interface StorageBackend {
   readonly partition: number
   /** The value stored under `key`, or undefined. */
   get(key: Uint8Array): Promise<Uint8Array | undefined>
-  /** Stores `value` under `key`, replacing any previous value. */
+  /**
+   * Stores `value` under `key`, replacing any previous value. The backend may read `key` and `value`
+   * until the returned promise settles (as `fs.write` does): do not modify them before that.
+   */
   put(key: Uint8Array, value: Uint8Array, options?: WriteOptions): Promise<void>
   /** Removes `key`; removing an absent key is not an error. */
   delete(key: Uint8Array, options?: WriteOptions): Promise<void>
-  /** Applies all operations or none, in order (a later op on the same key wins). */
+  /** Applies all operations or none, in order (a later op on the same key wins). Same buffer rule as `put`. */
   batch(ops: readonly BatchOp[], options?: WriteOptions): Promise<void>
   /** Live entries in unsigned byte order of their keys, from the cursor in `options`. */
   fold(options?: FoldOptions): AsyncIterable<[key: Uint8Array, value: Uint8Array]>
