@@ -197,7 +197,8 @@ export interface VnodeBehaviour<
   /**
    * Called by the host on the receiving vnode for each item of a transfer, queued like a command.
    * Must be idempotent: a resumed transfer may send an item again, and applying it twice must leave
-   * the same data as applying it once.
+   * the same data as applying it once. Must be durable when it resolves: the receiver acknowledges a
+   * batch once every item resolved, and the sender then deletes its copy.
    */
   handleHandoffData(bytes: Uint8Array, state: State): Awaitable<HandoffDataResult<State>>
 
