@@ -95,18 +95,32 @@ describe('browser peers over WebSockets and WebRTC', () => {
 
   it('delivers a gossip broadcast from the Node peer to both pages', async () => {
     const heard = Promise.all(
-      [a, b].map((p) => p.page.evaluate(() => window.libp2pPeer.firstGossip())),
+      [a, b].map((p) => p.page.evaluate((from) => window.libp2pPeer.gossipFrom(from), relay.self)),
     )
     // Until the pages' subscriptions have reached the Node peer, a broadcast goes nowhere: repeat it.
-    const timer = setInterval(
-      () => relay.broadcast(GOSSIP_TOPIC, new TextEncoder().encode('from node')),
-      100,
-    )
+    const data = new TextEncoder().encode('from node')
+    const timer = setInterval(() => relay.broadcast(GOSSIP_TOPIC, data), 100)
     try {
-      expect(await heard).toEqual([
-        { from: relay.self, data: 'from node' },
-        { from: relay.self, data: 'from node' },
-      ])
+      expect(await heard).toEqual(['from node', 'from node'])
+    } finally {
+      clearInterval(timer)
+    }
+  })
+
+  it("delivers page A's gossip broadcast to page B and the Node peer", async () => {
+    const heardByB = b.page.evaluate((from) => window.libp2pPeer.gossipFrom(from), ids.a)
+    const heardByNode = new Promise<string>((resolve) => {
+      const unsubscribe = relay.subscribe(GOSSIP_TOPIC, (data, from) => {
+        if (from !== ids.a) return
+        unsubscribe()
+        resolve(new TextDecoder().decode(data))
+      })
+    })
+    const timer = setInterval(() => {
+      a.page.evaluate(() => window.libp2pPeer.broadcast('from page A')).catch(() => {})
+    }, 100)
+    try {
+      expect(await Promise.all([heardByB, heardByNode])).toEqual(['from page A', 'from page A'])
     } finally {
       clearInterval(timer)
     }

@@ -2,10 +2,12 @@
  * Builds the libp2p node a Solar Orbit peer runs on in Node and Deno: TCP and WebSockets, noise
  * encryption, yamux multiplexing, identify (gossipsub learns its peers' protocols through it) and
  * gossipsub for the cluster's broadcast channel. The node is created stopped; `Libp2pTransport` starts
- * and stops it. Browser peers (WebRTC, circuit relay) get their own factory later.
+ * and stops it. With `relayServer` it also relays for browser peers, which reach each other only
+ * through a relay (see `browser-node.ts`).
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { type CircuitRelayServerInit, circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, identify } from '@libp2p/identify'
@@ -46,6 +48,13 @@ export interface Libp2pNodeInit {
    * (libp2p's own default of 5 trips when many local peers start at once).
    */
   inboundConnectionThreshold?: number
+  /**
+   * Serve as a circuit relay v2 hop (service `relay`), so that browser peers connected to this node
+   * can signal WebRTC connections to each other through it; `true` takes libp2p's defaults (15
+   * reservations, relayed connections limited to 2 min / 128 KiB), an object sets them. Listen on a
+   * WebSocket address (`/ip4/…/tcp/…/ws`) too, or browsers cannot reach the relay. Default: `false`.
+   */
+  relayServer?: boolean | CircuitRelayServerInit
 }
 
 /** Creates a stopped libp2p node configured for Solar Orbit. */
@@ -72,6 +81,9 @@ export async function createLibp2pNode(init: Libp2pNodeInit = {}): Promise<Solar
           IPColocationFactorWhitelist: new Set(init.colocationWhitelist ?? ['127.0.0.1', '::1']),
         },
       }),
+      ...(init.relayServer
+        ? { relay: circuitRelayServer(init.relayServer === true ? {} : init.relayServer) }
+        : {}),
     },
   })
 }
