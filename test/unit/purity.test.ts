@@ -43,6 +43,8 @@ const forbidden: Array<[RegExp, string]> = [
   [/\bMath\.random\s*\(/, 'calls Math.random'],
   [/\bcrypto\.getRandomValues\s*\(/, 'reads crypto randomness'],
   [/\b(window|document|indexedDB|localStorage)\./, 'touches the DOM'],
+  [/\bprocess\.(env|argv|exit|hrtime|nextTick)\b/, 'reads the Node process'],
+  [/\bDeno\./, 'touches the Deno runtime'],
 ]
 
 function sourceFiles(dir: string): string[] {
