@@ -4,13 +4,16 @@
  * transfer scheduler's default limit); moving real data over the mesh is what the libp2p layer adds.
  */
 import {
+  type AutoClaimState,
   announce,
+  autoClaim,
   type ClusterState,
   commit,
   completeTransfer,
   currentOwners,
   designatedClaimant,
   emptyState,
+  isDown,
   markDown,
   noChanges,
   type Plan,
@@ -19,15 +22,25 @@ import {
   type StagedChange,
   stage,
   statusOf,
-  type AutoClaimState,
-  autoClaim,
-  isDown,
 } from '../src/membership/index.ts'
 import { drawRing } from './ring-view.ts'
 
 const partitionCount = 64
 const targetN = 4
-const palette = ['#e4572e', '#17bebb', '#ffc914', '#2e282a', '#76b041', '#6a4c93', '#f18f01', '#1982c4', '#ff595e', '#8ac926', '#c5283d', '#3a86ff']
+const palette = [
+  '#e4572e',
+  '#17bebb',
+  '#ffc914',
+  '#2e282a',
+  '#76b041',
+  '#6a4c93',
+  '#f18f01',
+  '#1982c4',
+  '#ff595e',
+  '#8ac926',
+  '#c5283d',
+  '#3a86ff',
+]
 
 let state: ClusterState = emptyState
 let staged: Staged = noChanges
@@ -90,7 +103,9 @@ function makePlan(): void {
   attempt('plan', () => {
     planned = plan(state, staged, actor(), { targetN, partitionCount })
     const r = planned.report
-    log(`planned: ${r.moves} moves, ${r.handoffs.length} handoffs, ${r.violations.spacing} spacing violations`)
+    log(
+      `planned: ${r.moves} moves, ${r.handoffs.length} handoffs, ${r.violations.spacing} spacing violations`,
+    )
   })
 }
 
@@ -127,7 +142,11 @@ function autoStep(): void {
   const self = designatedClaimant(state)
   if (!self) return
   attempt('auto', () => {
-    const step = autoClaim(auto, state, performance.now(), self, { stableMs: 2000, targetN, partitionCount })
+    const step = autoClaim(auto, state, performance.now(), self, {
+      stableMs: 2000,
+      targetN,
+      partitionCount,
+    })
     auto = step.auto
     if (step.plan) {
       state = step.state
@@ -179,13 +198,17 @@ function memberRow(id: string): HTMLTableRowElement {
 function render(): void {
   $('#q').textContent = String(partitionCount)
   const holders = currentOwners(state)
-  const incoming = new Map(state.transfers.filter((t) => t.status === 'awaiting').map((t) => [t.partition, t.to]))
+  const incoming = new Map(
+    state.transfers.filter((t) => t.status === 'awaiting').map((t) => [t.partition, t.to]),
+  )
   drawRing($<SVGSVGElement>('#ring'), {
     holders: holders ?? new Array<string>(partitionCount).fill('unclaimed'),
     incoming,
     colorOf: (m) => (m === 'unclaimed' ? '#ddd' : colorOf(m)),
   })
-  $('#members tbody').replaceChildren(...state.members.filter((m) => m.lifecycle !== 'removed').map((m) => memberRow(m.id)))
+  $('#members tbody').replaceChildren(
+    ...state.members.filter((m) => m.lifecycle !== 'removed').map((m) => memberRow(m.id)),
+  )
   $('#staged').replaceChildren(
     ...staged.map((c) => {
       const li = document.createElement('li')
@@ -207,7 +230,9 @@ function describePlan(p: Plan): string {
   ]
   const ids = new Set([...r.ownedBefore.keys(), ...r.ownedAfter.keys()])
   for (const id of [...ids].sort()) {
-    lines.push(`${id.padEnd(16)} ${String(r.ownedBefore.get(id) ?? 0).padStart(6)} ${String(r.ownedAfter.get(id) ?? 0).padStart(6)}`)
+    lines.push(
+      `${id.padEnd(16)} ${String(r.ownedBefore.get(id) ?? 0).padStart(6)} ${String(r.ownedAfter.get(id) ?? 0).padStart(6)}`,
+    )
   }
   lines.push('', ...r.handoffs.map((t) => `partition ${t.partition}: ${t.from} → ${t.to}`))
   return lines.join('\n')

@@ -40,7 +40,8 @@ export function drawRing(svg: SVGSVGElement, view: RingView): void {
 }
 
 function arcPath(a0: number, a1: number, r0: number, r1: number): string {
-  const pt = (a: number, r: number) => `${(r * Math.sin(a)).toFixed(2)} ${(-r * Math.cos(a)).toFixed(2)}`
+  const pt = (a: number, r: number) =>
+    `${(r * Math.sin(a)).toFixed(2)} ${(-r * Math.cos(a)).toFixed(2)}`
   const large = a1 - a0 > Math.PI ? 1 : 0
   return `M ${pt(a0, r1)} A ${r1} ${r1} 0 ${large} 1 ${pt(a1, r1)} L ${pt(a1, r0)} A ${r0} ${r0} 0 ${large} 0 ${pt(a0, r0)} Z`
 }
