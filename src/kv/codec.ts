@@ -6,10 +6,9 @@
  *   stopped cleanly (every write it made is durable) and 0 while it runs;
  * - handoff item, format 1: `[1, storageKey, objectBytes]`.
  */
-import { encode } from 'cborg'
-import { DecodeError } from '../core/index.ts'
+import { DecodeError, decodeCbor, encodeCbor, readBytes, readTuple } from '../core/index.ts'
 import { parseObjectKey } from './keys.ts'
-import { decodeCbor, decodeObject, type KvObject } from './object.ts'
+import { decodeObject, type KvObject } from './object.ts'
 
 /** The persisted epoch of a KV vnode. */
 export interface EpochRecord {
@@ -19,21 +18,25 @@ export interface EpochRecord {
   readonly clean: boolean
 }
 
+/** The largest epoch record accepted, in bytes. */
+const EPOCH_RECORD_BYTES_MAX = 1024
+
 /** Bytes a handoff item may have beyond its object: the storage key and framing. */
 export const HANDOFF_ITEM_OVERHEAD_BYTES = 128 * 1024
 
 /** `record` as bytes. */
 export function encodeEpochRecord(record: EpochRecord): Uint8Array {
-  return encode([1, record.epoch, record.clean ? 1 : 0])
+  return encodeCbor([1, record.epoch, record.clean ? 1 : 0])
 }
 
 /** The record in `bytes`; throws `DecodeError` when they are not a valid format-1 record. */
 export function decodeEpochRecord(bytes: Uint8Array): EpochRecord {
-  const raw = decodeCbor(bytes, 'epoch record')
-  if (!Array.isArray(raw) || raw.length !== 3 || raw[0] !== 1) {
-    throw new DecodeError('epoch record must be [1, epoch, clean]')
-  }
-  const [, epoch, clean] = raw as [unknown, unknown, unknown]
+  const [version, epoch, clean] = readTuple(
+    decodeCbor(bytes, EPOCH_RECORD_BYTES_MAX, 'epoch record'),
+    3,
+    'epoch record',
+  )
+  if (version !== 1) throw new DecodeError(`unknown epoch record format ${String(version)}`)
   if (typeof epoch !== 'string' || epoch === '' || epoch.includes(':')) {
     throw new DecodeError('epoch must be a non-empty string without ":"')
   }
@@ -43,7 +46,7 @@ export function decodeEpochRecord(bytes: Uint8Array): EpochRecord {
 
 /** One object on the wire of a handoff. */
 export function encodeHandoffItem(storageKey: Uint8Array, objectBytes: Uint8Array): Uint8Array {
-  return encode([1, storageKey, objectBytes])
+  return encodeCbor([1, storageKey, objectBytes])
 }
 
 /** A decoded handoff item. */
@@ -58,18 +61,15 @@ export interface HandoffItem {
  */
 export function decodeHandoffItem(bytes: Uint8Array, objectBytesMax: number): HandoffItem {
   const bytesMax = objectBytesMax + HANDOFF_ITEM_OVERHEAD_BYTES
-  if (bytes.length > bytesMax) {
-    throw new DecodeError(`handoff item is ${bytes.length} bytes, over the limit of ${bytesMax}`)
-  }
-  const raw = decodeCbor(bytes, 'handoff item')
-  if (!Array.isArray(raw) || raw.length !== 3 || raw[0] !== 1) {
-    throw new DecodeError('handoff item must be [1, key, object]')
-  }
-  const [, storageKey, objectBytes] = raw as [unknown, unknown, unknown]
-  if (!(storageKey instanceof Uint8Array) || parseObjectKey(storageKey) === undefined) {
+  const [version, rawKey, rawObject] = readTuple(
+    decodeCbor(bytes, bytesMax, 'handoff item'),
+    3,
+    'handoff item',
+  )
+  if (version !== 1) throw new DecodeError(`unknown handoff item format ${String(version)}`)
+  const storageKey = readBytes(rawKey, 'handoff item key')
+  if (parseObjectKey(storageKey) === undefined) {
     throw new DecodeError('handoff item key is not an object key')
   }
-  if (!(objectBytes instanceof Uint8Array))
-    throw new DecodeError('handoff item object must be bytes')
-  return { storageKey, object: decodeObject(objectBytes) }
+  return { storageKey, object: decodeObject(readBytes(rawObject, 'handoff item object')) }
 }
