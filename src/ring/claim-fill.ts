@@ -13,7 +13,9 @@
  *    donor's partition; a member holding a ceil may instead pass the ceil to a member of its class. Moves
  *    stay the same; the knife-edge case of one leaver among few members, where each hole fits only one or
  *    two members, needs exactly this. Failing that, paths may run through partitions that did not move
- *    (one extra move each), which costs far less than reshuffling.
+ *    (one extra move each), which costs far less than reshuffling. A member on a path is checked against
+ *    its partitions after the path, without the one it hands on: in a tight ring the member next to a
+ *    hole may take the hole if someone else takes its old place.
  *    All of this is tried keeping locations apart first; only then are locations ignored (pass 3 and
  *    paths without location), for a location clash is worth an extra move or two. Where location spacing
  *    cannot hold anyway (see ClaimProblem.locationsPossible), locations are ignored throughout.
@@ -120,8 +122,15 @@ class FillState {
   }
 
   /** Whether `member` may take `partition`: member spacing, and location spacing when asked and possible. */
-  private fits(member: number, partition: number, withLocation: boolean): boolean {
+  private fits(member: number, partition: number, withLocation: boolean, except = -1): boolean {
     const { targetN, locations, locationsPossible } = this.problem
+    if (except >= 0) {
+      const held = this.plan[except]!
+      this.plan[except] = -1
+      const ok = this.fits(member, partition, withLocation)
+      this.plan[except] = held
+      return ok
+    }
     if (memberNear(this.plan, targetN, member, partition)) return false
     if (!withLocation || !locationsPossible) return true
     return !locationNear(this.plan, locations, targetN, locations[member]!, partition)
@@ -226,7 +235,7 @@ class FillState {
       budget.left -= q
       for (let p = 0; p < q; p++) {
         const owner = this.plan[p]!
-        if (owner === r || !this.fits(r, p, withLocation)) continue
+        if (owner === r || !this.fits(r, p, withLocation, r === start ? -1 : via[r]!)) continue
         if (this.available(p)) {
           if (owner >= 0) this.surplus[owner]!--
           this.plan[p] = r

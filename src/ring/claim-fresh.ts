@@ -8,14 +8,20 @@
  * one or two. Whether every hole finds a distinct filler, so that a leave moves exactly the leaver's
  * partitions, depends on the arrangement; a perfect stripe is the worst case (every hole has the same
  * single candidate). Larger rings have enough candidates per hole, smaller ones (M < 2 · targetN) too
- * few for any arrangement to help. So when 2 · targetN ≤ M ≤ 3 · targetN and Q · M² ≤ 2^17 (cheap), we
+ * few for tie orders to help (see below). So when 2 · targetN ≤ M ≤ 3 · targetN and Q · M² ≤ 2^17, we
  * build up to 32 stripes with different tie orders and keep the first for which every single leave fills
  * cleanly, else the one with the fewest leaves that do not. Whatever the size, a stripe the greedy could
  * not space is retried with other tie orders (up to 32 when small, 4 when large).
+ *
+ * Below 2 · targetN members (targetN + 2 to 2 · targetN − 1: 6 or 7 at targetN 4) a stripe blocks a
+ * sixth to a half of every leaver's holes (every other member owns a partition within targetN − 1, so
+ * none fits), and tie orders change that little. There the chosen stripe is hill-climbed
+ * ({@link leaveProof}) until few or none are: a leave 7 → 6 then moves only the leaver's partitions.
  */
 import type { CeilClasses } from './claim-fill.ts'
 import { fill } from './claim-fill.ts'
 import type { ClaimProblem } from './claim-problem.ts'
+import { leaveProof, proofable } from './claim-proof.ts'
 import { repair } from './claim-repair.ts'
 import { mix32, stripe, stripeFew } from './claim-stripe.ts'
 import { countViolations } from './spacing.ts'
@@ -57,6 +63,12 @@ export function freshPlan(
       best = plan
       bestScore = planScore
     }
+  }
+  if (
+    proofable(problem, members) &&
+    countViolations(best, problem.locations, problem.targetN).spacing === 0
+  ) {
+    leaveProof(problem, best, members)
   }
   return best
 }

@@ -189,3 +189,75 @@ export function mix32(x: number): number {
   h = Math.imul(h, 0xc2b2ae35)
   return (h ^ (h >>> 16)) >>> 0
 }
+
+/**
+ * The perfect targetN-stripe closest to `current`: with exactly targetN members, each owning Q / targetN,
+ * the only spaced rings give every member one residue class of partitions modulo targetN. The stripe
+ * keeping the most owners in place is a maximum-weight assignment of members to residues (Hungarian
+ * method, O(targetN³)), so this is the least a spaced ring can move: exact, not a heuristic.
+ */
+export function nearestStripe(targetN: number, current: Int32Array): Int32Array {
+  const q = current.length
+  const n = targetN
+  // kept[r][m]: partitions of residue r that member m owns now; minimise cost = −kept.
+  const cost: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0))
+  for (let p = 0; p < q; p++) {
+    const m = current[p]!
+    if (m >= 0 && m < n) cost[p % n]![m]!--
+  }
+  const residueOf = assign(cost)
+  const plan = new Int32Array(q)
+  for (let p = 0; p < q; p++) plan[p] = residueOf[p % n]!
+  return plan
+}
+
+/**
+ * Minimum-cost perfect assignment of rows to columns of a square matrix (Hungarian method with
+ * potentials); returns the column of each row. Ties go to the lowest indices, deterministically.
+ */
+function assign(cost: readonly (readonly number[])[]): Int32Array {
+  const n = cost.length
+  const u = new Float64Array(n + 1)
+  const v = new Float64Array(n + 1)
+  const rowOf = new Int32Array(n + 1) // rowOf[column], 1-based; 0 = free
+  const way = new Int32Array(n + 1)
+  for (let row = 1; row <= n; row++) {
+    rowOf[0] = row
+    let column = 0
+    const minv = new Float64Array(n + 1).fill(Number.POSITIVE_INFINITY)
+    const used = new Uint8Array(n + 1)
+    do {
+      used[column] = 1
+      const r = rowOf[column]!
+      let delta = Number.POSITIVE_INFINITY
+      let next = 0
+      for (let c = 1; c <= n; c++) {
+        if (used[c]) continue
+        const reduced = cost[r - 1]![c - 1]! - u[r]! - v[c]!
+        if (reduced < minv[c]!) {
+          minv[c] = reduced
+          way[c] = column
+        }
+        if (minv[c]! < delta) {
+          delta = minv[c]!
+          next = c
+        }
+      }
+      for (let c = 0; c <= n; c++) {
+        if (used[c]) {
+          u[rowOf[c]!] = u[rowOf[c]!]! + delta
+          v[c] = v[c]! - delta
+        } else minv[c] = minv[c]! - delta
+      }
+      column = next
+    } while (rowOf[column] !== 0)
+    do {
+      const previous = way[column]!
+      rowOf[column] = rowOf[previous]!
+      column = previous
+    } while (column !== 0)
+  }
+  const columnOf = new Int32Array(n)
+  for (let c = 1; c <= n; c++) columnOf[rowOf[c]! - 1] = c - 1
+  return columnOf
+}

@@ -16,32 +16,51 @@
  *    cannot place is placed through augmenting paths, as in bipartite matching, which may also pass a ceil
  *    from one member to another of the same share; only if that fails do paths run through partitions that
  *    had no reason to move (one extra move each).
- * 3. Repair ({@link repair}) removes leftover clashes by count-preserving swaps. If some remain, a fresh
- *    arrangement ({@link freshPlan}), relabelled and rotated onto the current owners to keep as many as
- *    possible in place ({@link relabel}), is taken when it has fewer member violations, or removes enough
- *    location violations to pay for its extra moves ({@link preferFresh}). That happens when M reaches
- *    targetN, where the only spaced rings are perfect stripes (join 3 → 4: 16 moves, the least).
+ * 3. Repair ({@link repair}) removes leftover clashes by count-preserving swaps; polish ({@link polish}), a
+ *    tabu search over swaps that weighs moves too, removes what repair cannot (ejection chains: the
+ *    clashing member goes where it fits, whoever it displaces may clash in turn), then takes back moves
+ *    that are not needed.
+ * 4. Tight rings (targetN < M ≤ 2 · targetN − 2, e.g. 5 or 6 members at targetN 4), where a spaced ring
+ *    is nearly rigid, also get an exact search ({@link trellis}): dynamic programming over the owners of
+ *    the last targetN − 1 partitions finds the spaced ring nearest the current one, balance enters through
+ *    Lagrangian prices and stretch relabelling, and fill, repair and polish finish it. The better plan
+ *    wins. With exactly targetN members the only spaced rings are perfect stripes, and the nearest one is
+ *    an assignment of members to residues ({@link nearestStripe}): the least possible, exactly (join
+ *    3 → 4: 16 moves).
+ * 5. If clashes remain, a fresh arrangement ({@link freshPlan}), relabelled and rotated onto the current
+ *    owners to keep as many as possible in place ({@link relabel}), is taken when it has fewer member
+ *    violations, or removes enough location violations to pay for its extra moves ({@link preferFresh}).
  *
  * Fresh arrangements, also used for a ring claimed from scratch, are built for later changes: rounds vary
  * in order, so a leaver's holes have several candidate fillers (small rings are checked against every
- * single leave), and fewer members than targetN are laid out as a gapped targetN-stripe that the next
- * joiners fill exactly. Planning costs O(Q · M) in the common case: tens of milliseconds for 101 members
- * at Q = 16384.
+ * single leave, and rings of targetN + 2 to 2 · targetN − 1 members are hill-climbed until no leaver's
+ * hole is blocked, see {@link leaveProof}), and fewer members than targetN are laid out as a gapped
+ * targetN-stripe that the next joiners fill exactly. Planning costs O(Q · M) in the common case: tens of
+ * milliseconds for 101 members at Q = 16384; the searches for tight rings are bounded by work budgets
+ * (well under a second at Q = 16384).
  *
- * Limits: a leave that leaves between targetN and 2 · targetN − 1 members often finds holes that no member
- * fits without breaking spacing, and then costs a reshuffle (fewer moves than riak_core's, but far above
- * the leaver's share). When a location owns nearly Q / targetN partitions its pattern is almost forced,
- * and a change either pays a reshuffle or keeps a few location violations (reported). Weighted members
- * get spacing where the greedy finds it, which is not guaranteed.
+ * Figures (targetN 4, from our own fresh rings): a single leave 7 → 6 at Q = 1024 moves the leaver's 146
+ * partitions (a reshuffle of 583 before), 6 → 5 at Q = 256 moves 45 for a share of 42, a bulk leave
+ * 9 → 5 at Q = 1024 moves 509 where no spaced ring moves fewer than 508 (the share is 455; at targetN + 1
+ * members spacing, not balance, is what costs), and 5 → 4 takes the nearest perfect stripe.
+ *
+ * Limits: a leave into targetN or targetN + 1 members costs what the nearest spaced ring costs, often well
+ * above the leaver's share (5 → 4 at Q = 64: 49 moves, a share of 12). Rings reached by joins are not
+ * leave-proofed, so a later leave into 5 to 7 members may pay a few extra moves per blocked hole. When a
+ * location owns nearly Q / targetN partitions its pattern is almost forced, and a change either pays a
+ * reshuffle or keeps a few location violations (reported). Weighted members get spacing where the greedy
+ * finds it, which is not guaranteed.
  */
 import { InvalidArgumentError } from '../core/index.ts'
 import { type CeilClasses, fill } from './claim-fill.ts'
 import { freshPlan } from './claim-fresh.ts'
+import { polish } from './claim-polish.ts'
 import type { ClaimProblem } from './claim-problem.ts'
 import { repair } from './claim-repair.ts'
 import { planReport } from './claim-report.ts'
-import { relabel } from './claim-stripe.ts'
+import { nearestStripe, relabel } from './claim-stripe.ts'
 import { claimTargets } from './claim-targets.ts'
+import { trellis, trellisFits } from './claim-trellis.ts'
 import { hashKey } from './hash.ts'
 import { createRing, partitionBits } from './ring.ts'
 import { countViolations } from './spacing.ts'
@@ -96,11 +115,50 @@ export function claim(init: ClaimInit): ClaimResult {
   let met: readonly number[] = targets
   if (owned.every((n) => n === 0)) {
     plan = freshPlan(problem, targets, seeds, targetsOf)
+  } else if (problem.spacingPossible && members.length === targetN) {
+    // Only perfect stripes are spaced: take the one nearest the current ring (the least moves possible).
+    plan = nearestStripe(targetN, current)
   } else {
     const filled = fill(problem, current, targets, classes)
+    const unrepaired = filled.plan.slice()
     plan = problem.spacingPossible ? repair(problem, filled.plan) : filled.plan
     met = filled.targets
-    const left = countViolations(plan, locations, targetN)
+    let left = countViolations(plan, locations, targetN)
+    const clashes = () => left.spacing + (problem.locationsPossible ? left.location : 0)
+    // Tight rings: the exact trellis, balanced afterwards by fill, repair and polish.
+    let tight: Candidate | undefined
+    const least = targets.reduce((sum, t, m) => sum + Math.max(0, t - owned[m]!), 0)
+    if (trellisFits(problem, members.length) && (clashes() > 0 || moves(plan, current) > least)) {
+      const found = trellis(problem, current, targets, classes, plan)
+      if (found !== undefined) {
+        const balanced = fill(problem, found.plan, found.targets, classes)
+        let candidate = repair(problem, balanced.plan)
+        if (countViolations(candidate, locations, targetN).spacing > 0) {
+          candidate = polish(problem, candidate, current)
+        }
+        tight = { plan: candidate, met: balanced.targets }
+      }
+    }
+    // Polish the incremental plan, unless the trellis gave a clean plan and there are many clashes.
+    const tightClean =
+      tight !== undefined && countViolations(tight.plan, locations, targetN).spacing === 0
+    const fewLocationClashes =
+      problem.locationsPossible && left.location > 0 && left.location <= FEW_LOCATION_CLASHES
+    if (
+      problem.spacingPossible &&
+      (left.spacing > 0 || fewLocationClashes) &&
+      (!tightClean || left.spacing * 64 <= q)
+    ) {
+      const a = polish(problem, plan, current)
+      const b = polish(problem, unrepaired, current)
+      plan = better(problem, a, b, current)
+      left = countViolations(plan, locations, targetN)
+    }
+    if (tight !== undefined && better(problem, plan, tight.plan, current) === tight.plan) {
+      plan = tight.plan
+      met = tight.met
+      left = countViolations(plan, locations, targetN)
+    }
     if (left.spacing + (problem.locationsPossible ? left.location : 0) > 0) {
       const fresh = relabel(
         problem,
@@ -222,4 +280,31 @@ function moves(plan: Int32Array, current: Int32Array): number {
   let n = 0
   for (let p = 0; p < plan.length; p++) if (plan[p] !== current[p]) n++
   return n
+}
+
+/**
+ * Location clashes left after repair that polish still takes on when no member clash is left: a stray
+ * one or two are worth a few swaps; many are the fresh arrangement's job (polish would be slow there).
+ */
+const FEW_LOCATION_CLASHES = 2
+
+/** A plan with the targets it meets. */
+interface Candidate {
+  readonly plan: Int32Array
+  readonly met: readonly number[]
+}
+
+/** Of two plans with the same counts, the one with fewer member, then location clashes, then moves (a on ties). */
+function better(
+  problem: ClaimProblem,
+  a: Int32Array,
+  b: Int32Array,
+  current: Int32Array,
+): Int32Array {
+  const va = countViolations(a, problem.locations, problem.targetN)
+  const vb = countViolations(b, problem.locations, problem.targetN)
+  if (va.spacing !== vb.spacing) return va.spacing < vb.spacing ? a : b
+  if (problem.locationsPossible && va.location !== vb.location)
+    return va.location < vb.location ? a : b
+  return moves(b, current) < moves(a, current) ? b : a
 }

@@ -74,6 +74,98 @@ function optimalMoves(owners: readonly string[], after: readonly ClaimMember[]):
   return q - counts.reduce((sum, c, i) => sum + Math.min(c, i < ceils ? floor + 1 : floor), 0)
 }
 
+/**
+ * The least number of moves of any spaced ring of `members` (balanced or not) from `owners`: an exact
+ * dynamic programme over the owners of the last targetN − 1 partitions, tried from every state at the
+ * cut. A lower bound for claim wherever spacing must hold; with M = targetN it is the cost of the nearest
+ * perfect stripe. Costs (M!/(M−targetN+1)!)² · Q steps: for small M only.
+ */
+function spacedBound(owners: readonly string[], members: readonly string[]): number {
+  const q = owners.length
+  const k = TARGET_N - 1
+  const m = members.length
+  const current = owners.map((o) => members.indexOf(o))
+  const tuples: number[][] = []
+  const build = (prefix: number[]) => {
+    if (prefix.length === k) tuples.push(prefix)
+    else for (let x = 0; x < m; x++) if (!prefix.includes(x)) build([...prefix, x])
+  }
+  build([])
+  const key = (t: number[]) => t.join(',')
+  const index = new Map(tuples.map((t, s) => [key(t), s]))
+  const next = tuples.map((t) =>
+    Array.from({ length: m }, (_, x) => x)
+      .filter((x) => !t.includes(x))
+      .map((x) => [x, index.get(key([...t.slice(1), x]))!] as const),
+  )
+  let best = Number.POSITIVE_INFINITY
+  for (const [start, head] of tuples.entries()) {
+    let dp = new Array<number>(tuples.length).fill(Number.POSITIVE_INFINITY)
+    dp[start] = head.filter((x, i) => x !== current[i]).length
+    if (dp[start]! >= best) continue
+    for (let p = k; p < q; p++) {
+      const nd = new Array<number>(tuples.length).fill(Number.POSITIVE_INFINITY)
+      dp.forEach((v, s) => {
+        if (v === Number.POSITIVE_INFINITY) return
+        for (const [x, t] of next[s]!) nd[t] = Math.min(nd[t]!, v + (x === current[p] ? 0 : 1))
+      })
+      dp = nd
+    }
+    dp.forEach((v, s) => {
+      const t = tuples[s]!
+      const closes = t.every((x, i) => head.every((y, j) => k - i + j >= TARGET_N || x !== y))
+      if (closes && v < best) best = v
+    })
+  }
+  return best
+}
+
+/** A leave (of one member or many) that ends with targetN to 2 · targetN members. */
+function tightLeave(q: number): fc.Arbitrary<{ before: ClaimMember[]; after: ClaimMember[] }> {
+  return fc
+    .tuple(
+      fc.oneof(
+        fc.integer({ min: TARGET_N + 1, max: 2 * TARGET_N + 2 }),
+        fc.integer({ min: TARGET_N + 1, max: Math.min(40, q) }),
+      ),
+      fc.integer({ min: TARGET_N, max: 2 * TARGET_N }),
+    )
+    .chain(([before, size]) => {
+      const old = Array.from({ length: before }, (_, i) => ({
+        id: `m${String(i).padStart(3, '0')}`,
+      }))
+      const stay = Math.min(size, before - 1)
+      return fc
+        .shuffledSubarray(old, { minLength: stay, maxLength: stay })
+        .map((after) => ({ before: old, after }))
+    })
+}
+
+/**
+ * Leaves into tight rings: spaced whenever spacing can hold, and moves within 10% (+2) of the least
+ * possible. The least possible is the larger of the balance bound (the leavers' share) and, with up
+ * to targetN + 2 members left, the spaced-ring bound: at targetN + 1 members a spaced ring is nearly
+ * rigid and no balanced one may be near the current ring (a bulk leave 9 → 5 at Q = 1024 needs 501
+ * moves against a share of 455). With exactly targetN members only the nearest perfect stripe will do.
+ */
+function checkTightLeave(q: number, s: { before: ClaimMember[]; after: ClaimMember[] }): void {
+  const start = claim({ members: s.before, targetN: TARGET_N, partitionCount: q }).ring
+  const { report } = claim({ members: s.after, ring: start, targetN: TARGET_N, partitionCount: q })
+  const m = s.after.length
+  if (Math.ceil(q / m) * TARGET_N > q) return
+  expect(report.violations.spacing).toBe(0)
+  const ids = s.after.map((x) => x.id)
+  if (m === TARGET_N) {
+    expect(report.moves).toBe(spacedBound(start.owners, ids))
+    return
+  }
+  const balance = optimalMoves(start.owners, s.after)
+  if (report.moves <= 1.1 * balance + 2) return
+  expect(m).toBeLessThanOrEqual(TARGET_N + 2)
+  const least = Math.max(balance, spacedBound(start.owners, ids))
+  expect(report.moves).toBeLessThanOrEqual(1.1 * least + 2)
+}
+
 function check(s: Scenario): void {
   const start = claim({ members: s.before, targetN: TARGET_N, partitionCount: s.q }).ring
   const result = claim({ members: s.after, ring: start, targetN: TARGET_N, partitionCount: s.q })
@@ -138,6 +230,19 @@ describe('claim properties', () => {
   it('hold at Q=16384', () => {
     fc.assert(fc.property(scenario(16384, 200), check), { numRuns: 4 })
   }, 60_000)
+
+  it.each([
+    [16, 60],
+    [32, 60],
+    [64, 60],
+    [256, 25],
+    [1024, 8],
+  ])('hold for leaves into tight rings at Q=%d', (q, numRuns) => {
+    fc.assert(
+      fc.property(tightLeave(q), (s) => checkTightLeave(q, s)),
+      { numRuns },
+    )
+  })
 
   it('do not depend on the order members are listed in', () => {
     fc.assert(

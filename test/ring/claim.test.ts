@@ -110,6 +110,7 @@ describe('claim on a ring', () => {
     ['leave 8->7', 64, nodes(8), nodes(7), 8],
     ['leave 12->11', 256, nodes(12), nodes(11), 21],
     ['bulk join 1->5', 1024, nodes(1), nodes(5), 819],
+    ['leave 7->6', 1024, nodes(7), nodes(6), 146],
   ])('%s at Q=%d moves only what it must', (_name, q, before, after, moves) => {
     const { report } = claim({
       members: after,
@@ -138,6 +139,47 @@ describe('claim on a ring', () => {
       expect(report.moves).toBe(8)
       expect(report.transfers.every((t) => t.from === leaver.id)).toBe(true)
       expect(report.violations.spacing).toBe(0)
+    }
+  })
+
+  it.each([
+    [6, 64],
+    [7, 64],
+    [6, 256],
+    [7, 1024],
+  ])('moves close to the leaver’s share on a leave from %d at Q=%d, whoever leaves', (m, q) => {
+    // With fewer than 2 · targetN members left, holes have few members that fit; the ring from scratch
+    // is built so that every leaver's holes have some, and the rest is exact search.
+    const ring = fresh(nodes(m), q)
+    for (const leaver of nodes(m)) {
+      const after = nodes(m).filter((x) => x.id !== leaver.id)
+      const { report } = claim({ members: after, ring, targetN: 4, partitionCount: q })
+      const share = report.transfers.filter((t) => t.from === leaver.id).length
+      expect(share).toBe(counts(ring).get(leaver.id))
+      expect(report.moves).toBeLessThanOrEqual(1.1 * share + 2)
+      expect(report.violations.spacing).toBe(0)
+    }
+  })
+
+  it('takes the nearest perfect stripe when targetN members are left', () => {
+    // With 4 members and targetN 4 the only spaced rings are stripes abcd abcd …: the best of the 4!
+    // assignments of members to residues mod 4 is the least any spaced ring can move.
+    const ring = fresh(nodes(5), 64)
+    for (const leaver of nodes(5)) {
+      const after = nodes(5).filter((x) => x.id !== leaver.id)
+      const { report, ring: next } = claim({ members: after, ring, targetN: 4, partitionCount: 64 })
+      let least = 64
+      const ids = after.map((x) => x.id)
+      for (const a of ids)
+        for (const b of ids)
+          for (const c of ids)
+            for (const d of ids) {
+              if (new Set([a, b, c, d]).size < 4) continue
+              const stripe = [a, b, c, d]
+              least = Math.min(least, ring.owners.filter((o, p) => o !== stripe[p % 4]).length)
+            }
+      expect(report.moves).toBe(least)
+      expect(next.owners.every((o, p) => o === next.owners[p % 4])).toBe(true)
     }
   })
 
