@@ -1,7 +1,11 @@
 /**
- * The demo: a cluster's membership and ring in the page, driven by the real claim, staging, plan and
- * commit code. Transfers complete on a timer here (two at a time per sending member, like the
- * transfer scheduler's default limit); moving real data over the mesh is what the libp2p layer adds.
+ * The demo. Two modes:
+ * - live (`live.ts`): when a local cluster runs (`npm start` writes `.tmp/local-cluster.json`, which
+ *   the dev server serves as `/local-cluster.json`; or `?bootstrap=<ws multiaddr>,...`), the page
+ *   starts a browser node that joins it over libp2p and shows the real ring, transfers and requests;
+ * - in-page (this file), otherwise or with `?mode=in-page`: a cluster's membership and ring in the
+ *   page, driven by the real claim, staging, plan and commit code. Transfers complete on a timer here
+ *   (two at a time per sending member, like the transfer scheduler's default limit).
  */
 import {
   type AutoClaimState,
@@ -23,6 +27,7 @@ import {
   stage,
   statusOf,
 } from '../src/membership/index.ts'
+import { findLocalCluster, requestedRole } from './live-cluster.ts'
 import { drawRing } from './ring-view.ts'
 
 const partitionCount = 64
@@ -238,20 +243,41 @@ function describePlan(p: Plan): string {
   return lines.join('\n')
 }
 
-$('#add-owner').addEventListener('click', () => attempt('add owner', () => addMember('owner')))
-$('#add-guest').addEventListener('click', () => attempt('add guest', () => addMember('guest')))
-$('#plan').addEventListener('click', makePlan)
-$('#commit').addEventListener('click', commitPlan)
-$('#clear').addEventListener('click', () => {
-  staged = noChanges
-  planned = undefined
-  render()
-})
+/** Starts the in-page cluster: four owners, joined and committed, and the controls. */
+function startInPage(): void {
+  $('#add-owner').addEventListener('click', () => attempt('add owner', () => addMember('owner')))
+  $('#add-guest').addEventListener('click', () => attempt('add guest', () => addMember('guest')))
+  $('#plan').addEventListener('click', makePlan)
+  $('#commit').addEventListener('click', commitPlan)
+  $('#clear').addEventListener('click', () => {
+    staged = noChanges
+    planned = undefined
+    render()
+  })
 
-// A cluster to start from: four owners, joined and committed.
-for (let i = 0; i < 4; i++) addMember('owner')
-makePlan()
-commitPlan()
-setInterval(progressTransfers, 700)
-setInterval(autoStep, 500)
-render()
+  // A cluster to start from: four owners, joined and committed.
+  for (let i = 0; i < 4; i++) addMember('owner')
+  makePlan()
+  commitPlan()
+  setInterval(progressTransfers, 700)
+  setInterval(autoStep, 500)
+  render()
+}
+
+/** Joins the local cluster live if one runs; falls back to the in-page cluster if none does or joining fails. */
+async function main(): Promise<void> {
+  const bootstrap = await findLocalCluster()
+  if (bootstrap === undefined) {
+    startInPage()
+    return
+  }
+  const { startLive } = await import('./live.ts')
+  try {
+    await startLive({ bootstrap, role: requestedRole() })
+  } catch (error) {
+    console.warn('cannot join the local cluster; showing the in-page cluster', error)
+    location.replace('?mode=in-page')
+  }
+}
+
+void main()
