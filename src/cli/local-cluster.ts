@@ -41,7 +41,9 @@ interface PeerInfo {
 }
 
 function start(index: number, join?: string): Promise<PeerInfo> {
-  const args = [PEER, '--data-dir', `${root}/peer-${index}`]
+  // Browser tabs of the demo join as owners and may close for good: reclaim their partitions after
+  // a minute down, as an operator would with `remove`.
+  const args = [PEER, '--data-dir', `${root}/peer-${index}`, '--remove-down-after', '60']
   if (join !== undefined) args.push('--join', join)
   if (values.cluster !== undefined) args.push('--cluster', values.cluster)
   if (values.memory) args.push('--memory')

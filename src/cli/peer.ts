@@ -10,6 +10,9 @@
  *   --memory         keep vnode data in memory instead of D/vnodes
  *   --listen ADDR    listen address (repeatable; default TCP and WebSockets on 127.0.0.1, free ports)
  *   --guest          join as a guest (coordinates, owns nothing)
+ *   --remove-down-after S
+ *                    in auto mode, remove an owner that has been down for S seconds (its partitions
+ *                    are reclaimed without handoff, so only its replicas keep its data); default never
  *
  * Exit status: 0 after a clean stop, 1 when the node failed to start, 2 for bad arguments.
  */
@@ -17,7 +20,7 @@ import { parseArgs } from 'node:util'
 import { createNode } from '../node/node.ts'
 
 const usage =
-  'usage: peer --data-dir D [--join ADDR]... [--cluster C] [--memory] [--listen ADDR]... [--guest]'
+  'usage: peer --data-dir D [--join ADDR]... [--cluster C] [--memory] [--listen ADDR]... [--guest] [--remove-down-after S]'
 
 let values: ReturnType<typeof parse>['values']
 function parse() {
@@ -29,6 +32,7 @@ function parse() {
       memory: { type: 'boolean', default: false },
       listen: { type: 'string', multiple: true },
       guest: { type: 'boolean', default: false },
+      'remove-down-after': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -49,6 +53,13 @@ if (dataDir === undefined) {
   process.exit(2)
 }
 
+const removeDownAfter = values['remove-down-after']
+const removeDownAfterMs = removeDownAfter === undefined ? undefined : Number(removeDownAfter) * 1000
+if (removeDownAfterMs !== undefined && !(removeDownAfterMs > 0)) {
+  console.error(`--remove-down-after takes a positive number of seconds\n${usage}`)
+  process.exit(2)
+}
+
 let node: Awaited<ReturnType<typeof createNode>>
 try {
   node = await createNode({
@@ -58,6 +69,7 @@ try {
     ...(values.cluster !== undefined && { cluster: values.cluster }),
     ...(values.join !== undefined && { bootstrap: values.join }),
     ...(values.listen !== undefined && { listen: values.listen }),
+    ...(removeDownAfterMs !== undefined && { autoClaim: { removeDownAfterMs } }),
   })
 } catch (error) {
   console.error(`peer failed to start: ${(error as Error).message}`)
