@@ -131,8 +131,19 @@ export class Libp2pTransport extends TypedEventEmitter<TransportEvents> implemen
     return this.started
   }
 
+  /**
+   * Peers with an open, unlimited connection: the ones requests can reach. A peer reached only through
+   * a relay's limited connection is left out, since libp2p refuses protocol streams on those.
+   */
   peers(): PeerId[] {
-    return this.started ? this.node.getPeers().map((peer) => peer.toString()) : []
+    if (!this.started) return []
+    const reachable = new Set<PeerId>()
+    for (const connection of this.node.getConnections()) {
+      if (connection.status === 'open' && connection.limits === undefined) {
+        reachable.add(connection.remotePeer.toString())
+      }
+    }
+    return [...reachable]
   }
 
   /** The addresses this node listens on, with its peer id, for others to {@link connect} to. */
