@@ -67,6 +67,8 @@ export function fanOut<T>(init: FanOutInit<T>): FanOut<T> {
   const all = deferred<Gathered<T>>()
   let decided = false
   let finished = false
+  /** Sends whose promise has not settled yet: only those need the abort at the end. */
+  let inFlight = 0
 
   const snapshot = (): Gathered<T> => ({ answers: [...answers], failures: [...failures], asked })
   const primaries = (entries: Iterable<PreflistEntry>): number => {
@@ -85,7 +87,8 @@ export function fanOut<T>(init: FanOutInit<T>): FanOut<T> {
     finished = true
     cancelDeadline()
     init.signal?.removeEventListener('abort', onAbort)
-    controller.abort()
+    // Aborting makes a DOMException (a stack trace): skip it when every send has settled already.
+    if (inFlight > 0) controller.abort()
     all.resolve(snapshot())
   }
   const check = (): void => {
@@ -121,13 +124,16 @@ export function fanOut<T>(init: FanOutInit<T>): FanOut<T> {
   else init.signal?.addEventListener('abort', onAbort, { once: true })
   for (const entry of init.entries) {
     if (finished) break
+    inFlight++
     init.send(entry, controller.signal).then(
       (value) => {
+        inFlight--
         if (!pending.delete(entry)) return
         answers.push({ entry, value })
         check()
       },
       (error: unknown) => {
+        inFlight--
         if (!pending.delete(entry)) return
         failures.push(replicaFailure(entry, error))
         check()
