@@ -5,6 +5,14 @@
  * reorders, partitions and clogs its messages. Driven by one seed (`SeededRandom`, forked per node and
  * subsystem), a whole Dynamo cluster runs in one process and a failing seed replays exactly.
  */
+
+export * from './checker.ts'
+export * from './checker-liveness.ts'
+export * from './cluster.ts'
+export * from './nemesis.ts'
+export * from './run.ts'
 export * from './sim-network.ts'
+export * from './sim-node.ts'
 export * from './sim-scheduler.ts'
 export { SimTransport } from './sim-transport.ts'
+export * from './workload.ts'
