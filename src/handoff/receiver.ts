@@ -9,6 +9,7 @@
  */
 import { InvalidArgumentError } from '../core/index.ts'
 import type { PeerId, Transport } from '../transport/index.ts'
+import type { VnodeStatus } from '../vnode/index.ts'
 import { HandoffRefusedError, UnknownTransferError } from './errors.ts'
 import {
   type BatchMessage,
@@ -21,6 +22,8 @@ import {
 
 /** What the receiver needs of a vnode: `VnodeHost` fits. */
 export interface HandoffSink {
+  /** The vnode's status: a vnode that is itself handing off or forwarding takes no hints. */
+  readonly status: VnodeStatus
   /** Resolves once the vnode started. */
   started(): Promise<void>
   /** Applies one item (queued like a command; rejects with `OverloadError` when the queue is full). */
@@ -93,6 +96,17 @@ export function serveHandoff(
         }
         const vnode = vnodes.vnode(message.partition)
         await vnode.started()
+        // This node is handing the partition off (it may not have heard of the commit the sender
+        // acted on): taking hints now would let both sides finish, delete, and lose the data.
+        if (
+          message.type === 'hinted' &&
+          (vnode.status === 'handingOff' || vnode.status === 'forwarding')
+        ) {
+          throw new HandoffRefusedError(
+            peer,
+            `partition ${message.partition} is being handed off from here`,
+          )
+        }
         const key = sessionKey(peer, transferId)
         sessions.delete(key)
         if (sessions.size >= sessionsMax) sessions.delete(sessions.keys().next().value!)

@@ -314,7 +314,9 @@ export class KvVnode
     const stored = await state.backend.get(storageKey)
     const object = stored === undefined ? incoming : sync(incoming, decodeObject(stored))
     const bytes = encodeObject(object, this.#objectBytesMax)
-    if (stored !== undefined && equalBytes(bytes, stored)) return { object, state }
+    // Unchanged bytes need no write, unless this write must be durable: an earlier non-durable write
+    // (read repair, say) may have stored the same bytes without making them durable yet.
+    if (stored !== undefined && equalBytes(bytes, stored) && !durable) return { object, state }
     const next = await this.#storeEpoch(state)
     await state.backend.put(storageKey, bytes, { durable })
     return { object, state: next }

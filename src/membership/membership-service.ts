@@ -40,7 +40,6 @@ import {
   isDown,
   type MemberInit,
   markDown,
-  statusOf,
 } from './cluster-state.ts'
 import type { StateCodecInit } from './codec.ts'
 import { FailureDetector, type FailureDetectorInit, type PeerHealth } from './failure-detector.ts'
@@ -221,6 +220,9 @@ export class MembershipService extends TypedEventEmitter<MembershipEvents> {
       this.listen('peer:disconnect', false),
     )
     this.adopt(announce(this.current, this.memberInit, this.self))
+    // A restart from a saved state that already holds this member unchanged adopts nothing: watch
+    // the members it knows all the same.
+    this.watch()
     this.heartbeat()
     // Random phases, so members started together do not gossip in lockstep.
     this.every(this.gossipIntervalMs, phase(random, this.gossipIntervalMs), () => this.round())
@@ -378,7 +380,9 @@ export class MembershipService extends TypedEventEmitter<MembershipEvents> {
    */
   private adopt(next: ClusterState): void {
     const me = getMember(next, this.self)
-    if (me !== undefined && statusOf(me) === 'down' && this.running) {
+    const live =
+      me?.lifecycle === 'joining' || me?.lifecycle === 'valid' || me?.lifecycle === 'leaving'
+    if (me !== undefined && live && isDown(me) && this.running) {
       next = announce(next, this.memberInit, this.self)
     }
     const previous = this.current

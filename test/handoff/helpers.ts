@@ -109,6 +109,9 @@ export class SimCluster {
       vnode(partition) {
         const host = manager.vnode(partition)
         const sink: HandoffSink = {
+          get status() {
+            return host.status
+          },
           started: () => host.started(),
           async handoffData(bytes) {
             await host.handoffData(bytes)

@@ -264,6 +264,9 @@ describe('resumption and replays', () => {
           vnode(partition) {
             const sink = sinks.vnode(partition)
             return {
+              get status() {
+                return sink.status
+              },
               started: () => sink.started(),
               handoffData(bytes) {
                 if (refusals < 3) {
@@ -342,6 +345,9 @@ describe('hinted handoff', () => {
           vnode(partition) {
             const sink = sinks.vnode(partition)
             return {
+              get status() {
+                return sink.status
+              },
               started: () => sink.started(),
               async handoffData(bytes) {
                 await sink.handoffData(bytes)

@@ -192,18 +192,18 @@ describe('the checkers catch broken durability', () => {
   })
 })
 
-describe('known bugs (flip to `it` once fixed)', () => {
+describe('regressions found by the simulator', () => {
   /**
    * Seed 144 at 3 s: node-2 commits its leave and starts handing partition 4 to node-1. node-1 has
    * not heard of that commit yet, finds partition 4 holding data it does not own (the batches it just
    * received) and hands them back to node-2 as hints. node-2, handing off itself, takes them, then
    * finishes and deletes its copy; node-1 finishes its hinted handoff and deletes its copy too. The
-   * acknowledged write c0-77 is then left on node-3 alone, whose disk is wiped. Fix belongs in
-   * src/handoff: a receiver should refuse a hinted transfer into a vnode that is itself handing off
-   * (the sender retries once gossip has told it the new commit). Replay:
+   * acknowledged write c0-77 is then left on node-3 alone, whose disk is wiped. Fixed in
+   * src/handoff/receiver.ts: a vnode that is itself handing off refuses hinted data (the sender
+   * retries once gossip has told it the new commit). Replay:
    * `npm run sim -- --seed 144 --duration 3000`.
    */
-  it.fails('an ownership transfer to a member with a stale state is not handed back as hints and deleted', async () => {
+  it('an ownership transfer to a member with a stale state is not handed back as hints and deleted', async () => {
     const result = await runSeed({ seed: 144, durationMs: 3000 })
     expect(result.violations).toEqual([])
   })
@@ -213,10 +213,10 @@ describe('known bugs (flip to `it` once fixed)', () => {
    * sends node-3 the object holding c0-87 (a non-durable merge) a moment before the put's own
    * durable merge arrives with the same object. `KvVnode`'s merge finds the stored bytes equal and
    * skips the write, so node-3 acknowledges the put as durable while its copy is still volatile; it
-   * crashes and loses it. Reproduced here without timing. Fix belongs in src/kv/vnode.ts
-   * (#mergeObject): skip an equal write only when it need not be durable.
+   * crashes and loses it. Reproduced here without timing. Fixed in src/kv/vnode.ts (#mergeObject):
+   * an equal write is skipped only when it need not be durable.
    */
-  it.fails('a durable merge of an object already stored non-durably survives a crash', async () => {
+  it('a durable merge of an object already stored non-durably survives a crash', async () => {
     const cluster = await SimCluster.create({ seed: 9, guests: 0 })
     const object = update(newValue(undefined, utf8('v')), undefined, 'writer:1')
     const merge = { type: 'merge', bucket: 'b', key: 'k', object } as const

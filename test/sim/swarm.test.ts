@@ -27,12 +27,9 @@ async function runSwarm(from: number, count: number) {
 describe('swarm', () => {
   it('seeds 1-250 keep every guarantee', async () => {
     const { failures, summary } = await runSwarm(1, 250)
-    // Known bugs outside the simulator, each reproduced by a scenario in scenarios.test.ts.
-    const knownBugs = new Set([144])
-    expect(failures.filter((f) => !knownBugs.has(f.seed))).toEqual([])
+    expect(failures).toEqual([])
     expect(summary.seeds).toBe(250)
     expect(summary.acknowledgedWrites).toBeGreaterThan(250 * 50)
-    // A lost write is a violation, so the failures above cover it (the known bug loses one).
-    expect(summary.lostAcknowledgedWrites).toBeLessThanOrEqual(knownBugs.size)
+    expect(summary.lostAcknowledgedWrites).toBe(0)
   }, 240_000)
 })
