@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { timerScheduler } from '../../src/runtime/system-ports.ts'
 import { createLibp2pNode, Libp2pTransport } from '../../src/transport/libp2p/index.ts'
-import { type BuiltPage, buildLibp2pPage } from './fixtures/libp2p-build.ts'
 import { GOSSIP_TOPIC } from './fixtures/libp2p-names.ts'
+import { type BuiltPage, buildPage } from './fixtures/page-build.ts'
 import { type BrowserHarness, type PeerPage, startBrowserHarness } from './harness.ts'
 
 describe('browser peers over WebSockets and WebRTC', () => {
@@ -30,7 +30,7 @@ describe('browser peers over WebSockets and WebRTC', () => {
     relay = new Libp2pTransport({ node, scheduler: timerScheduler })
     await relay.start()
     relayAddr = relay.multiaddrs().find((addr) => addr.includes('/ws/'))!
-    built = await buildLibp2pPage()
+    built = await buildPage('test/e2e/fixtures/libp2p-peer.html')
     harness = await startBrowserHarness()
     ;[a, b] = await Promise.all([harness.newPeerPage(built.path), harness.newPeerPage(built.path)])
     const [startedA, startedB] = await Promise.all(

@@ -5,8 +5,8 @@
  * answered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type BuiltPage, buildMeshPage } from './fixtures/mesh-build.ts'
 import { type NodePeer, startNodePeer } from './fixtures/mesh-node-peers.ts'
+import { type BuiltPage, buildPage } from './fixtures/page-build.ts'
 import { type BrowserHarness, type PeerPage, startBrowserHarness } from './harness.ts'
 
 /** The cluster name the demo joins by default. */
@@ -20,7 +20,7 @@ describe('demo, live mode', () => {
 
   beforeAll(async () => {
     const [page, first] = await Promise.all([
-      buildMeshPage('demo/index.html'),
+      buildPage('demo/index.html'),
       startNodePeer({ cluster }),
     ])
     built = page

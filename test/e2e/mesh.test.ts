@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRing, preflist } from '../../src/ring/index.ts'
-import { type BuiltPage, buildMeshPage } from './fixtures/mesh-build.ts'
 import { type NodePeer, startNodePeer } from './fixtures/mesh-node-peers.ts'
 import type { MeshSummary } from './fixtures/mesh-peer-page.ts'
+import { type BuiltPage, buildPage } from './fixtures/page-build.ts'
 import {
   type BrowserHarness,
   type PeerPage,
@@ -40,7 +40,10 @@ describe('a ring of Node peers and browser pages', () => {
     peer.page.evaluate(() => window.meshPeer.summary())
 
   beforeAll(async () => {
-    const [page, first] = await Promise.all([buildMeshPage(), startNodePeer({ cluster })])
+    const [page, first] = await Promise.all([
+      buildPage('test/e2e/fixtures/mesh-peer.html'),
+      startNodePeer({ cluster }),
+    ])
     built = page
     nodes.push(first)
     nodes.push(await startNodePeer({ cluster, join: [first.wsAddr] }))

@@ -13,30 +13,36 @@ import { DecodeError, TooLargeError } from '../../core/index.ts'
 /** Bytes a length prefix may take: five 7-bit groups cover every length below 2^35. */
 const MAX_PREFIX_BYTES = 5
 
-/** Bytes that {@link encodeFrame}'s prefix takes for a body of `length` bytes. */
+/** Bytes that a frame's prefix takes for a body of `length` bytes. */
 export function prefixLength(length: number): number {
   let bytes = 1
   for (let n = length; n >= 0x80; n = Math.floor(n / 0x80)) bytes++
   return bytes
 }
 
+/** Frames, each the length prefix of its parts' total size followed by the parts, in one buffer. */
+export function encodeFrames(frames: readonly (readonly Uint8Array[])[]): Uint8Array {
+  const lengths = frames.map((parts) => parts.reduce((sum, part) => sum + part.byteLength, 0))
+  const out = new Uint8Array(lengths.reduce((sum, n) => sum + prefixLength(n) + n, 0))
+  let offset = 0
+  frames.forEach((parts, i) => {
+    let n = lengths[i]!
+    while (n >= 0x80) {
+      out[offset++] = (n % 0x80) | 0x80
+      n = Math.floor(n / 0x80)
+    }
+    out[offset++] = n
+    for (const part of parts) {
+      out.set(part, offset)
+      offset += part.byteLength
+    }
+  })
+  return out
+}
+
 /** One frame: the length prefix of the parts' total size, then the parts, in one buffer. */
 export function encodeFrame(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0
-  for (const part of parts) length += part.byteLength
-  const out = new Uint8Array(prefixLength(length) + length)
-  let offset = 0
-  let n = length
-  while (n >= 0x80) {
-    out[offset++] = (n % 0x80) | 0x80
-    n = Math.floor(n / 0x80)
-  }
-  out[offset++] = n
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-  }
-  return out
+  return encodeFrames([parts])
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import type { Stream } from '@libp2p/interface'
 import { type Envelope, encodeEnvelope } from './envelope.ts'
-import { prefixLength } from './frame.ts'
+import { encodeFrames } from './frame.ts'
 
 /** Frames waiting to be written on one stream. */
 interface Outbox {
@@ -42,7 +42,7 @@ export function sendEnvelope(stream: Stream, envelope: Envelope): Promise<void> 
     box.flushing = true
     queueMicrotask(() => void flush(stream, box))
     try {
-      stream.send(concatFrames([encodeEnvelope(envelope)]))
+      stream.send(encodeFrames([encodeEnvelope(envelope)]))
       return Promise.resolve()
     } catch (error) {
       return Promise.reject(error)
@@ -77,7 +77,7 @@ async function flush(stream: Stream, box: Outbox): Promise<void> {
     box.settles = []
     if (failure === undefined) {
       try {
-        stream.send(concatFrames(frames))
+        stream.send(encodeFrames(frames))
       } catch (error) {
         failure = error ?? new Error('stream send failed')
       }
@@ -85,31 +85,4 @@ async function flush(stream: Stream, box: Outbox): Promise<void> {
     for (const settle of settles) settle(failure)
   }
   box.flushing = false
-}
-
-/** The frames, each with its length prefix, in one buffer. */
-function concatFrames(frames: readonly Uint8Array[][]): Uint8Array {
-  let total = 0
-  for (const parts of frames) {
-    let length = 0
-    for (const part of parts) length += part.byteLength
-    total += prefixLength(length) + length
-  }
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const parts of frames) {
-    let length = 0
-    for (const part of parts) length += part.byteLength
-    let n = length
-    while (n >= 0x80) {
-      out[offset++] = (n % 0x80) | 0x80
-      n = Math.floor(n / 0x80)
-    }
-    out[offset++] = n
-    for (const part of parts) {
-      out.set(part, offset)
-      offset += part.byteLength
-    }
-  }
-  return out
 }
