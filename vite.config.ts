@@ -82,6 +82,9 @@ export default defineConfig({
           include: slowSuites,
           fileParallelism: false,
           sequence: { groupOrder: 1 },
+          // Real browsers, WebRTC and processes: a failed test runs up to twice more, and Vitest
+          // reports every retry, so a flaky path stays visible without one bad ICE check failing CI.
+          retry: 2,
         },
       },
     ],
