@@ -10,8 +10,10 @@
  * `?role=guest` joins as a guest instead, which coordinates requests but owns nothing, so closing the
  * tab moves no data.
  */
+
 import { currentOwners, isDown, type Member, statusOf } from '../src/membership/index.ts'
 import { type BrowserNode, createBrowserNode } from '../src/node/browser.ts'
+import { MemberColors } from './colors.ts'
 import { drawRing } from './ring-view.ts'
 
 /** Where the page learned the cluster from, and how to join it. */
@@ -21,21 +23,6 @@ export interface LiveInit {
   readonly cluster?: string
   readonly role: 'owner' | 'guest'
 }
-
-const palette = [
-  '#e4572e',
-  '#17bebb',
-  '#ffc914',
-  '#2e282a',
-  '#76b041',
-  '#6a4c93',
-  '#f18f01',
-  '#1982c4',
-  '#ff595e',
-  '#8ac926',
-  '#c5283d',
-  '#3a86ff',
-]
 
 const $ = <T extends Element>(selector: string) => document.querySelector(selector) as T
 const encoder = new TextEncoder()
@@ -91,7 +78,7 @@ export async function startLive(init: LiveInit): Promise<BrowserNode> {
 /** Renders the node's view and runs requests from the form. */
 class LiveView {
   readonly #browser: BrowserNode
-  readonly #colors = new Map<string, string>()
+  readonly #colors = new MemberColors()
 
   constructor(browser: BrowserNode) {
     this.#browser = browser
@@ -125,23 +112,15 @@ class LiveView {
     this.#render()
   }
 
-  #colorOf(member: string): string {
-    let color = this.#colors.get(member)
-    if (color === undefined) {
-      color = palette[this.#colors.size % palette.length]!
-      this.#colors.set(member, color)
-    }
-    return color
-  }
-
   #swatch(member: string): string {
-    return `<span class="swatch" style="background:${this.#colorOf(member)}"></span>`
+    return `<span class="swatch" style="background:${this.#colors.of(member)}"></span>`
   }
 
   #render(): void {
     const { node, transport } = this.#browser
     const state = node.state()
-    for (const m of [...state.members].sort((a, b) => a.id.localeCompare(b.id))) this.#colorOf(m.id)
+    for (const m of [...state.members].sort((a, b) => a.id.localeCompare(b.id)))
+      this.#colors.of(m.id)
     const holders = currentOwners(state)
     const q = holders?.length ?? state.ring?.owners.length ?? 0
     $('#q').textContent = String(q || '…')
@@ -151,7 +130,7 @@ class LiveView {
     drawRing($<SVGSVGElement>('#ring'), {
       holders: holders ?? new Array<string>(64).fill('unclaimed'),
       incoming,
-      colorOf: (m) => (m === 'unclaimed' ? '#ddd' : this.#colorOf(m)),
+      colorOf: (m) => (m === 'unclaimed' ? '#ddd' : this.#colors.of(m)),
     })
     const connected = new Set(transport.peers())
     $('#members tbody').replaceChildren(

@@ -27,25 +27,12 @@ import {
   stage,
   statusOf,
 } from '../src/membership/index.ts'
+import { MemberColors } from './colors.ts'
 import { findLocalCluster, requestedRole } from './live-cluster.ts'
 import { drawRing } from './ring-view.ts'
 
 const partitionCount = 64
 const targetN = 4
-const palette = [
-  '#e4572e',
-  '#17bebb',
-  '#ffc914',
-  '#2e282a',
-  '#76b041',
-  '#6a4c93',
-  '#f18f01',
-  '#1982c4',
-  '#ff595e',
-  '#8ac926',
-  '#c5283d',
-  '#3a86ff',
-]
 
 let state: ClusterState = emptyState
 let staged: Staged = noChanges
@@ -53,18 +40,9 @@ let planned: Plan | undefined
 let auto: AutoClaimState | undefined
 let ownerCount = 0
 let guestCount = 0
-const colors = new Map<string, string>()
+const colors = new MemberColors()
 
 const $ = <T extends Element>(selector: string) => document.querySelector(selector) as T
-
-function colorOf(member: string): string {
-  let color = colors.get(member)
-  if (!color) {
-    color = palette[colors.size % palette.length]!
-    colors.set(member, color)
-  }
-  return color
-}
 
 /** The member that acts for the operator: the designated claimant, or the first member. */
 function actor(): string {
@@ -167,7 +145,7 @@ function memberRow(id: string): HTMLTableRowElement {
   const holders = currentOwners(state) ?? []
   const row = document.createElement('tr')
   const cells = [
-    `<span class="swatch" style="background:${colorOf(id)}"></span>`,
+    `<span class="swatch" style="background:${colors.of(id)}"></span>`,
     id,
     member.role,
     statusOf(member),
@@ -209,7 +187,7 @@ function render(): void {
   drawRing($<SVGSVGElement>('#ring'), {
     holders: holders ?? new Array<string>(partitionCount).fill('unclaimed'),
     incoming,
-    colorOf: (m) => (m === 'unclaimed' ? '#ddd' : colorOf(m)),
+    colorOf: (m) => (m === 'unclaimed' ? '#ddd' : colors.of(m)),
   })
   $('#members tbody').replaceChildren(
     ...state.members.filter((m) => m.lifecycle !== 'removed').map((m) => memberRow(m.id)),
