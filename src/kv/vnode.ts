@@ -32,6 +32,7 @@ import type {
   KeyFilter,
   VnodeBehaviour,
   VnodeFoldOptions,
+  VnodeManager,
 } from '../vnode/index.ts'
 import {
   decodeEpochRecord,
@@ -342,3 +343,12 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
 }
+
+/** A node's manager of KV vnodes, as the node, the simulator and the tests wire it. */
+export type KvVnodeManager = VnodeManager<
+  KvVnodeState,
+  KvRequest,
+  KvReply,
+  KvCoverageRequest,
+  KvCoverageReply
+>

@@ -45,14 +45,7 @@ import {
   serveHandoff,
   type TransferProgress,
 } from '../handoff/index.ts'
-import {
-  type KvCoverageReply,
-  type KvCoverageRequest,
-  type KvReply,
-  type KvRequest,
-  KvVnode,
-  type KvVnodeState,
-} from '../kv/index.ts'
+import { KvVnode, type KvVnodeManager } from '../kv/index.ts'
 import {
   type AutoClaimInit,
   announce,
@@ -210,8 +203,6 @@ export interface SolarOrbitNode {
   ): void
 }
 
-type KvManager = VnodeManager<KvVnodeState, KvRequest, KvReply, KvCoverageRequest, KvCoverageReply>
-
 const noLog: NodeLogger = Object.assign(() => {}, { error: () => {} })
 const textDecoder = new TextDecoder()
 
@@ -272,7 +263,7 @@ export async function assembleNode(
   const protocol = kvVnodeProtocol(cluster)
   const requestTimeoutMs = init.requestTimeoutMs ?? 5000
   const client = new VnodeClient({ transport, protocol, random: random.fork('forward-client') })
-  const manager: KvManager = new VnodeManager({
+  const manager: KvVnodeManager = new VnodeManager({
     behaviour: new KvVnode({ memberId: self, random: random.fork('kv') }),
     storage,
     forwarder: new TransportForwarder(client, { timeoutMs: requestTimeoutMs }),

@@ -29,14 +29,7 @@ import {
   plannedTransfers,
   serveHandoff,
 } from '../handoff/index.ts'
-import {
-  type KvCoverageReply,
-  type KvCoverageRequest,
-  type KvReply,
-  type KvRequest,
-  KvVnode,
-  type KvVnodeState,
-} from '../kv/index.ts'
+import { KvVnode, type KvVnodeManager } from '../kv/index.ts'
 import {
   type ClusterState,
   completeTransfer,
@@ -54,15 +47,6 @@ import { VnodeManager } from '../vnode/index.ts'
 import type { SimNetwork } from './sim-network.ts'
 import type { SimScheduler } from './sim-scheduler.ts'
 import type { SimTransport } from './sim-transport.ts'
-
-/** The KV vnode manager of a simulated node. */
-export type SimKvManager = VnodeManager<
-  KvVnodeState,
-  KvRequest,
-  KvReply,
-  KvCoverageRequest,
-  KvCoverageReply
->
 
 /** Settings every node of a cluster shares; {@link SimCluster} fills them from `SimClusterInit`. */
 export interface SimNodeSettings {
@@ -112,7 +96,7 @@ export class SimNode {
   /** This boot's storage, on the node's volume. */
   readonly storage: MemoryStorage
   /** The KV vnodes of this boot. */
-  readonly manager: SimKvManager
+  readonly manager: KvVnodeManager
   /** Coordinates client requests from this node. */
   readonly coordinator: KvCoordinator
   /** This node's view of the cluster state, kept by gossip. */

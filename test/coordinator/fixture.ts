@@ -19,14 +19,7 @@ import {
   VnodeClient,
 } from '../../src/coordinator/index.ts'
 import { SeededRandom } from '../../src/core/index.ts'
-import {
-  type KvCoverageReply,
-  type KvCoverageRequest,
-  type KvReply,
-  type KvRequest,
-  KvVnode,
-  type KvVnodeState,
-} from '../../src/kv/index.ts'
+import { KvVnode, type KvVnodeManager } from '../../src/kv/index.ts'
 import { claim, type MemberId, type Ring } from '../../src/ring/index.ts'
 import {
   type LinkProfile,
@@ -37,20 +30,12 @@ import {
 import { MemoryStorage } from '../../src/storage/memory.ts'
 import { VnodeManager } from '../../src/vnode/index.ts'
 
-export type KvManager = VnodeManager<
-  KvVnodeState,
-  KvRequest,
-  KvReply,
-  KvCoverageRequest,
-  KvCoverageReply
->
-
 /** One simulated node. */
 export interface SimKvNode {
   readonly id: MemberId
   readonly transport: SimTransport
   readonly storage: MemoryStorage
-  readonly manager: KvManager
+  readonly manager: KvVnodeManager
   readonly coordinator: KvCoordinator
   /** Sends vnode requests from this node (for tests that talk to one replica). */
   readonly client: VnodeClient
@@ -114,7 +99,7 @@ export async function createKvCluster(init: KvClusterInit = {}): Promise<SimKvCl
     const transport = network.createTransport(id)
     const storage = new MemoryStorage()
     const client = new VnodeClient({ transport, protocol, random: root.fork(`client/${id}`) })
-    const manager: KvManager = new VnodeManager({
+    const manager: KvVnodeManager = new VnodeManager({
       behaviour: new KvVnode({ memberId: id, random: root.fork(`kv/${id}`) }),
       storage,
       forwarder: new TransportForwarder(client),

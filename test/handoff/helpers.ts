@@ -15,15 +15,7 @@ import {
   type HandoffVnodes,
   serveHandoff,
 } from '../../src/handoff/index.ts'
-import {
-  type KvCoverageReply,
-  type KvCoverageRequest,
-  type KvGetReply,
-  type KvReply,
-  type KvRequest,
-  KvVnode,
-  type KvVnodeState,
-} from '../../src/kv/index.ts'
+import { type KvGetReply, KvVnode, type KvVnodeManager } from '../../src/kv/index.ts'
 import {
   type LinkProfile,
   SimNetwork,
@@ -32,14 +24,6 @@ import {
 } from '../../src/sim/index.ts'
 import { MemoryStorage, type MemoryVolume } from '../../src/storage/memory.ts'
 import { VnodeManager } from '../../src/vnode/index.ts'
-
-export type KvManager = VnodeManager<
-  KvVnodeState,
-  KvRequest,
-  KvReply,
-  KvCoverageRequest,
-  KvCoverageReply
->
 
 export const CLUSTER = 'test'
 export const P = 7
@@ -50,7 +34,7 @@ export interface SimNode {
   readonly id: string
   readonly transport: SimTransport
   readonly storage: MemoryStorage
-  readonly manager: KvManager
+  readonly manager: KvVnodeManager
   readonly handoff: HandoffScheduler
   /** Items the receiver applied, by partition (counted at the vnode). */
   readonly applied: Map<number, number>
@@ -94,7 +78,7 @@ export class SimCluster {
       ? this.network.restart(id)
       : this.network.createTransport(id)
     const storage = new MemoryStorage(options.volume ? { volume: options.volume } : {})
-    const manager: KvManager = new VnodeManager({
+    const manager: KvVnodeManager = new VnodeManager({
       behaviour: new KvVnode({ memberId: id, random: this.#random.fork(`kv-${id}-${boot}`) }),
       storage,
       forwarder: {

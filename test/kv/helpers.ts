@@ -2,33 +2,23 @@
 import type { VersionVector } from '../../src/clock/index.ts'
 import { type Random, SeededRandom } from '../../src/core/index.ts'
 import {
-  type KvCoverageReply,
-  type KvCoverageRequest,
   type KvGetReply,
   type KvObject,
   type KvReply,
   type KvRequest,
   KvVnode,
   type KvVnodeInit,
-  type KvVnodeState,
+  type KvVnodeManager,
   type KvWriteReply,
 } from '../../src/kv/index.ts'
 import { MemoryStorage } from '../../src/storage/memory.ts'
 import { VnodeManager } from '../../src/vnode/index.ts'
 
-export type KvManager = VnodeManager<
-  KvVnodeState,
-  KvRequest,
-  KvReply,
-  KvCoverageRequest,
-  KvCoverageReply
->
-
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
 export const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
 
 export interface KvNode {
-  manager: KvManager
+  manager: KvVnodeManager
   storage: MemoryStorage
   /** Requests the vnodes forwarded while handing off or forwarding. */
   forwarded: KvRequest[]
@@ -46,7 +36,7 @@ export function kvNode(
     ...(options.valueBytesMax !== undefined && { valueBytesMax: options.valueBytesMax }),
     ...(options.objectBytesMax !== undefined && { objectBytesMax: options.objectBytesMax }),
   })
-  const manager: KvManager = new VnodeManager({
+  const manager: KvVnodeManager = new VnodeManager({
     behaviour,
     storage,
     forwarder: {
