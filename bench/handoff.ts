@@ -42,7 +42,7 @@ import {
   UnreachableError,
   UnsupportedProtocolError,
 } from '../src/transport/index.ts'
-import { VnodeManager } from '../src/vnode/index.ts'
+import { type HandoffItem, VnodeManager } from '../src/vnode/index.ts'
 
 const ITEMS = Number(process.argv[2] ?? 100_000)
 const ROUNDS = Number(process.argv[3] ?? 5)
@@ -175,21 +175,21 @@ interface Round {
 
 /**
  * The floor the vnode contract sets: the source's `foldHandoff` items applied straight to a third
- * node's vnode through `handoffData` 500 at a time (stop-and-wait), with no codec or transport.
+ * node's vnode through `handoffData` in batches of 500 (stop-and-wait), with no codec or transport.
  */
 async function directApply(source: Manager): Promise<number> {
   const sink = kvManager('c', new MemoryStorage(), () => new Map())
   const host = sink.vnode(PARTITION)
   await host.started()
-  let chunk: Uint8Array[] = []
+  let chunk: HandoffItem[] = []
   const applyChunk = async (): Promise<void> => {
     const items = chunk
     chunk = []
-    await Promise.all(items.map((item) => host.handoffData(item)))
+    await host.handoffData(items)
   }
   const start = performance.now()
-  await source.vnode(PARTITION).foldHandoff(async (_key, item): Promise<'continue'> => {
-    chunk.push(item)
+  await source.vnode(PARTITION).foldHandoff(async (key, value): Promise<'continue'> => {
+    chunk.push({ key, value })
     if (chunk.length >= 500) await applyChunk()
     return 'continue'
   })

@@ -4,7 +4,7 @@
  * the small validators below, so bytes from a peer or a disk can only produce a value or a
  * {@link DecodeError}.
  */
-import { decode, encode } from 'cborg'
+import { decode, encode, Tokenizer } from 'cborg'
 import { DecodeError } from './errors.ts'
 
 const strict = {
@@ -22,19 +22,51 @@ export function encodeCbor(value: unknown): Uint8Array {
   return encode(value)
 }
 
+/** Options of {@link decodeCbor}. */
+export interface DecodeCborOptions {
+  /**
+   * Return byte strings as views into the input rather than copies. Faster where many large byte
+   * strings are read once and passed on (handoff items on their way to storage, which copies what it
+   * keeps), but a view pins the whole input while it lives and sees any later change to it.
+   * Default false.
+   */
+  readonly views?: boolean
+}
+
 /**
  * Strict CBOR decoding with a size limit: no indefinite lengths, undefined, NaN, infinities, big
  * integers, duplicate map keys or non-minimal encodings. Every failure becomes a {@link DecodeError}
  * naming `what`.
  */
-export function decodeCbor(bytes: Uint8Array, bytesMax: number, what: string): unknown {
+export function decodeCbor(
+  bytes: Uint8Array,
+  bytesMax: number,
+  what: string,
+  options: DecodeCborOptions = {},
+): unknown {
   if (bytes.length > bytesMax) {
     throw new DecodeError(`${what} is ${bytes.length} bytes, over the limit of ${bytesMax}`)
   }
   try {
-    return decode(bytes, strict)
+    if (!options.views) return decode(bytes, strict)
+    const input = new SlicingView(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength)
+    return decode(input, { ...strict, tokenizer: new Tokenizer(input, strict) })
   } catch (cause) {
     throw new DecodeError(`${what} is not valid CBOR: ${(cause as Error).message}`, { cause })
+  }
+}
+
+/**
+ * The input of a decoding with views: cborg takes each byte string with `slice`, which here returns
+ * a view. The views are plain `Uint8Array`s (the species), whose `slice` copies as usual.
+ */
+class SlicingView extends Uint8Array {
+  static get [Symbol.species](): Uint8ArrayConstructor {
+    return Uint8Array
+  }
+
+  override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
+    return this.subarray(start, end) as Uint8Array<ArrayBuffer>
   }
 }
 

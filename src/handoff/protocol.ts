@@ -1,14 +1,15 @@
 /**
  * The handoff wire protocol, `/solar-orbit/<cluster>/handoff/1.0.0`: three requests, each answered by
- * an acknowledgement, all strict CBOR arrays of format 1 (riak_core_handoff_sender/receiver exchange
+ * an acknowledgement, all strict CBOR arrays of format 2 (riak_core_handoff_sender/receiver exchange
  * Erlang terms over a raw socket; we use the Transport's request/response and a validated codec).
  *
- * - start  `[1, 0, transferId, partition, type, from]`  →  ack `[1, 0, transferId]`
- * - batch  `[1, 1, transferId, seq, [item, ...]]`        →  ack `[1, 1, transferId, seq, itemCount]`
- * - finish `[1, 2, transferId]`                          →  ack `[1, 2, transferId]`
+ * - start  `[2, 0, transferId, partition, type, from]`        →  ack `[2, 0, transferId]`
+ * - batch  `[2, 1, transferId, seq, [key, value, key, ...]]`  →  ack `[2, 1, transferId, seq, itemCount]`
+ * - finish `[2, 2, transferId]`                               →  ack `[2, 2, transferId]`
  *
- * `type` is `'ownership'` or `'hinted'`; items are the vnode's `encodeHandoffItem` bytes, opaque here.
- * A batch ack means every item of the batch was applied by the receiving vnode.
+ * `type` is `'ownership'` or `'hinted'`; a batch's items are the keys and values the source vnode
+ * folded, flattened, opaque here. A batch ack means every item of the batch was applied by the
+ * receiving vnode. (Format 1 carried items that the vnode had encoded itself: one copy more each.)
  */
 import {
   DecodeError,
@@ -21,10 +22,10 @@ import {
   readTuple,
 } from '../core/index.ts'
 import type { PeerId } from '../transport/index.ts'
-import type { HandoffTarget } from '../vnode/index.ts'
+import type { HandoffItem, HandoffTarget } from '../vnode/index.ts'
 
 /** Format number of every message and acknowledgement. */
-export const HANDOFF_FORMAT = 1
+export const HANDOFF_FORMAT = 2
 
 /** Longest transfer id, in characters. */
 export const TRANSFER_ID_LENGTH_MAX = 256
@@ -51,7 +52,7 @@ export interface BatchMessage {
   readonly transferId: string
   /** Increases by one per batch over the whole transfer, across retries; a repeated seq is a duplicate. */
   readonly seq: number
-  readonly items: readonly Uint8Array[]
+  readonly items: readonly HandoffItem[]
 }
 
 /** Closes a transfer after every batch was acknowledged; the receiver drops the session. */
@@ -109,20 +110,23 @@ export function encodeHandoffMessage(message: HandoffMessage): Uint8Array {
         TAGS.batch,
         message.transferId,
         message.seq,
-        message.items,
+        message.items.flatMap((item) => [item.key, item.value]),
       ])
     case 'finish':
       return encodeCbor([HANDOFF_FORMAT, TAGS.finish, message.transferId])
   }
 }
 
-/** The message in `bytes`; throws `DecodeError` when they are oversized, malformed or of another format. */
+/**
+ * The message in `bytes`; throws `DecodeError` when they are oversized, malformed or of another
+ * format. A batch's keys and values are views into `bytes`, read once on their way to the vnode.
+ */
 export function decodeHandoffMessage(
   bytes: Uint8Array,
   limits: HandoffLimits = defaultHandoffLimits,
 ): HandoffMessage {
   const fields = header(
-    decodeCbor(bytes, limits.messageBytesMax, 'handoff message'),
+    decodeCbor(bytes, limits.messageBytesMax, 'handoff message', { views: true }),
     'handoff message',
   )
   const kind = fields.kind
@@ -140,12 +144,19 @@ export function decodeHandoffMessage(
   if (kind === 'batch') {
     const [, seq, rawItems] = readTuple(fields.rest, 3, 'handoff batch')
     const list = readList(rawItems, 'handoff items')
-    if (list.length > limits.batchItemsMax) {
+    if (list.length % 2 !== 0) throw new DecodeError('handoff items must be key and value pairs')
+    if (list.length / 2 > limits.batchItemsMax) {
       throw new DecodeError(
-        `handoff batch has ${list.length} items, over the limit of ${limits.batchItemsMax}`,
+        `handoff batch has ${list.length / 2} items, over the limit of ${limits.batchItemsMax}`,
       )
     }
-    const items = list.map((item) => readBytes(item, 'handoff item'))
+    const items: HandoffItem[] = []
+    for (let i = 0; i < list.length; i += 2) {
+      items.push({
+        key: readBytes(list[i], 'handoff item key'),
+        value: readBytes(list[i + 1], 'handoff item value'),
+      })
+    }
     return { kind, transferId, seq: readCount(seq, 'handoff seq'), items }
   }
   readTuple(fields.rest, 1, 'handoff finish')
@@ -163,7 +174,7 @@ export function encodeHandoffAck(ack: HandoffAck): Uint8Array {
 /** Largest acknowledgement we accept, in bytes. */
 const ACK_BYTES_MAX = 1024
 
-/** The acknowledgement in `bytes`; throws `DecodeError` when they are not a valid format-1 ack. */
+/** The acknowledgement in `bytes`; throws `DecodeError` when they are not a valid ack of our format. */
 export function decodeHandoffAck(bytes: Uint8Array): HandoffAck {
   const fields = header(decodeCbor(bytes, ACK_BYTES_MAX, 'handoff ack'), 'handoff ack')
   const transferId = readTransferId(fields.rest[0])

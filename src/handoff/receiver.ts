@@ -1,7 +1,7 @@
 /**
  * The receiving side of handoff (riak_core_handoff_receiver): serves the handoff protocol on a
- * transport and applies each batch through the target vnode's `handoffData`, acknowledging a batch
- * only once every item of it was applied. The behaviour applies items by merge, so a batch applied
+ * transport and applies each batch through the target vnode's `handoffData`, in one vnode turn,
+ * acknowledging a batch only once every item of it was applied. The behaviour applies items by merge, so a batch applied
  * twice (a network duplicate, or a resend after a lost ack) leaves the same data as once; the receiver
  * also remembers the seqs it applied per session and acknowledges a repeated seq without applying it
  * again. Every message is authorized first: a peer that is not a member is refused with a
@@ -9,10 +9,9 @@
  */
 import { InvalidArgumentError } from '../core/index.ts'
 import type { PeerId, Transport } from '../transport/index.ts'
-import type { VnodeStatus } from '../vnode/index.ts'
+import type { HandoffItem, VnodeStatus } from '../vnode/index.ts'
 import { HandoffRefusedError, UnknownTransferError } from './errors.ts'
 import {
-  type BatchMessage,
   decodeHandoffMessage,
   defaultHandoffLimits,
   encodeHandoffAck,
@@ -26,8 +25,8 @@ export interface HandoffSink {
   readonly status: VnodeStatus
   /** Resolves once the vnode started. */
   started(): Promise<void>
-  /** Applies one item (queued like a command; rejects with `OverloadError` when the queue is full). */
-  handoffData(bytes: Uint8Array): Promise<void>
+  /** Applies a batch of items (queued like a command; rejects with `OverloadError` when the queue is full). */
+  handoffData(items: readonly HandoffItem[]): Promise<void>
 }
 
 /** Where the receiver finds the vnode of a partition, starting it if needed: `VnodeManager` fits. */
@@ -46,12 +45,6 @@ export interface HandoffReceiverInit {
   readonly authorize: (peer: PeerId) => boolean
   /** Decoding limits. Default {@link defaultHandoffLimits} (4 MiB messages, 10,000 items a batch). */
   readonly limits?: Partial<HandoffLimits>
-  /**
-   * Items of one batch handed to the vnode at a time. More keeps the vnode's queue busy; it is capped
-   * by nothing else, so keep it below the vnode's queue capacity or batches fail with `OverloadError`
-   * (which the sender treats as backpressure). Default 64.
-   */
-  readonly applyWindow?: number
   /** Sessions kept at once; starting one more forgets the oldest (its sender restarts it). Default 64. */
   readonly sessionsMax?: number
 }
@@ -74,7 +67,6 @@ export function serveHandoff(
   init: HandoffReceiverInit,
 ): () => void {
   const limits: HandoffLimits = { ...defaultHandoffLimits, ...init.limits }
-  const applyWindow = positive(init.applyWindow ?? 64, 'applyWindow')
   const sessionsMax = positive(init.sessionsMax ?? 64, 'sessionsMax')
   const sessions = new Map<string, Session>()
   const protocol = handoffProtocol(init.cluster)
@@ -117,7 +109,10 @@ export function serveHandoff(
         const session = sessionOf(peer, transferId)
         let applied = session.batches.get(message.seq)
         if (applied === undefined) {
-          applied = apply(vnodes.vnode(session.partition), message, applyWindow)
+          applied = vnodes
+            .vnode(session.partition)
+            .handoffData(message.items)
+            .then(() => message.items.length)
           session.batches.set(message.seq, applied)
           // A failed batch is forgotten, so its resend is applied.
           applied.catch(() => session.batches.delete(message.seq))
@@ -132,29 +127,6 @@ export function serveHandoff(
     }
   })
   return () => transport.unhandle(protocol)
-}
-
-/**
- * Applies the items of `batch` with at most `window` in flight; resolves with the item count once
- * all are applied, or rejects with the first failure once none is in flight any more.
- */
-async function apply(sink: HandoffSink, batch: BatchMessage, window: number): Promise<number> {
-  const { items } = batch
-  let next = 0
-  let failure: { error: unknown } | undefined
-  const worker = async (): Promise<void> => {
-    while (next < items.length && failure === undefined) {
-      const item = items[next++]!
-      try {
-        await sink.handoffData(item)
-      } catch (error) {
-        failure ??= { error }
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(window, items.length) }, worker))
-  if (failure) throw failure.error
-  return items.length
 }
 
 function sessionKey(peer: PeerId, transferId: string): string {

@@ -13,7 +13,8 @@ import { RemoteError, type Transport } from '../transport/index.ts'
 import type {
   FoldProgress,
   FoldStep,
-  HandoffItemVisitor,
+  FoldVisitor,
+  HandoffItem,
   HandoffTarget,
   VnodeFoldOptions,
 } from '../vnode/index.ts'
@@ -46,7 +47,7 @@ export interface SenderSettings {
 
 /** What the sender reads from the source vnode: `VnodeHost.foldHandoff`. */
 export interface FoldSource {
-  foldHandoff(visitor: HandoffItemVisitor, options?: VnodeFoldOptions): Promise<FoldProgress>
+  foldHandoff(visitor: FoldVisitor, options?: VnodeFoldOptions): Promise<FoldProgress>
 }
 
 /** One attempt of one transfer. */
@@ -89,7 +90,7 @@ export async function sendTransfer(attempt: TransferAttempt): Promise<void> {
     })
     const batches = new BatchWindow(attempt, controller)
     const { batchItemsMax, batchBytesMax } = attempt.settings
-    let items: Uint8Array[] = []
+    let items: HandoffItem[] = []
     let bytes = 0
     let last: Uint8Array | undefined
     const flush = async (): Promise<void> => {
@@ -100,18 +101,18 @@ export async function sendTransfer(attempt: TransferAttempt): Promise<void> {
       await batches.send(batch, batchBytes, last!.slice())
     }
     // Synchronous unless a batch is full, so most items cost no promise.
-    const add = (cursor: Uint8Array, item: Uint8Array): FoldStep | Promise<FoldStep> => {
-      items.push(item)
-      bytes += item.length
-      last = cursor
+    const add = (key: Uint8Array, value: Uint8Array): FoldStep | Promise<FoldStep> => {
+      items.push({ key, value })
+      bytes += key.length + value.length
+      last = key
       return items.length >= batchItemsMax ? flush().then(() => 'continue') : 'continue'
     }
     try {
       await attempt.source.foldHandoff(
-        (cursor, item) =>
-          items.length > 0 && bytes + item.length > batchBytesMax
-            ? flush().then(() => add(cursor, item))
-            : add(cursor, item),
+        (key, value) =>
+          items.length > 0 && bytes + key.length + value.length > batchBytesMax
+            ? flush().then(() => add(key, value))
+            : add(key, value),
         { after: attempt.checkpoint.cursor },
       )
       if (items.length > 0) await flush()
@@ -150,7 +151,7 @@ class BatchWindow {
   }
 
   /** Sends a batch once fewer than `windowBatches` are in flight; throws the attempt's failure, if any. */
-  async send(items: Uint8Array[], bytes: number, cursor: Uint8Array): Promise<void> {
+  async send(items: HandoffItem[], bytes: number, cursor: Uint8Array): Promise<void> {
     const { checkpoint, meter, settings } = this.#attempt
     while (this.#failure === undefined && this.#inFlight >= settings.windowBatches) {
       await this.#settled()
@@ -213,7 +214,7 @@ class BatchWindow {
   }
 
   /** Sends one batch until acknowledged, backing off while the receiver is overloaded. */
-  async #deliver(seq: number, items: readonly Uint8Array[]): Promise<void> {
+  async #deliver(seq: number, items: readonly HandoffItem[]): Promise<void> {
     const attempt = this.#attempt
     const { overloadBackoffMs, overloadBackoffMaxMs } = attempt.settings
     const signal = this.#controller.signal

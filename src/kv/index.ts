@@ -4,7 +4,6 @@
  * ({@link KvObject} and its binary encoding), and actor epochs against kv679. Coordinators (quorum
  * get/put, read repair) and the wire codec of its commands build on this.
  */
-export { HANDOFF_ITEM_OVERHEAD_BYTES } from './codec.ts'
 export { BUCKET_BYTES_MAX } from './keys.ts'
 export {
   contextOf,

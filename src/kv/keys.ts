@@ -44,17 +44,10 @@ export function bucketPrefix(bucket: Uint8Array, extra = 0): Uint8Array {
   return out
 }
 
-/** The bucket and key of an object's storage key, or undefined when `storageKey` is not one. */
-export function parseObjectKey(
-  storageKey: Uint8Array,
-): { bucket: Uint8Array; key: Uint8Array } | undefined {
-  if (storageKey.length < 3) return undefined
-  const bucketBytes = (storageKey[0]! << 8) | storageKey[1]!
-  if (storageKey.length <= 2 + bucketBytes) return undefined
-  return {
-    bucket: storageKey.subarray(2, 2 + bucketBytes),
-    key: storageKey.subarray(2 + bucketBytes),
-  }
+/** True when `storageKey` is an object's: a bucket length, that many bytes, and a non-empty key. */
+export function isObjectKey(storageKey: Uint8Array): boolean {
+  if (storageKey.length < 3) return false
+  return storageKey.length > 2 + ((storageKey[0]! << 8) | storageKey[1]!)
 }
 
 /** True when `storageKey` starts with `prefix`. */

@@ -8,6 +8,7 @@
  */
 import { type DvvSet, join, type VersionVector, values } from '../clock/index.ts'
 import {
+  type DecodeCborOptions,
   DecodeError,
   decodeCbor,
   encodeCbor,
@@ -51,11 +52,12 @@ export function encodeObject(object: KvObject, bytesMax: number): Uint8Array {
 
 /**
  * The object encoded in `bytes`. Throws `DecodeError` for anything but a valid format-1 object. Does
- * not bound the size: storage and the wire protocols limit the bytes before they get here.
+ * not bound the size: storage and the wire protocols limit the bytes before they get here. With
+ * `options.views`, the values are views into `bytes` (see `decodeCbor`).
  */
-export function decodeObject(bytes: Uint8Array): KvObject {
+export function decodeObject(bytes: Uint8Array, options?: DecodeCborOptions): KvObject {
   const [version, rawEntries] = readTuple(
-    decodeCbor(bytes, Number.POSITIVE_INFINITY, 'object'),
+    decodeCbor(bytes, Number.POSITIVE_INFINITY, 'object', options),
     2,
     'object',
   )

@@ -19,14 +19,22 @@ import {
   sync,
   update,
 } from '../clock/index.ts'
-import { type Random, SolarOrbitError, TooLargeError } from '../core/index.ts'
+import {
+  compareBytes,
+  DecodeError,
+  equalBytes,
+  type Random,
+  SolarOrbitError,
+  TooLargeError,
+} from '../core/index.ts'
 import type { MemberId } from '../ring/index.ts'
-import type { StorageBackend } from '../storage/backend.ts'
+import type { BatchOp, StorageBackend } from '../storage/backend.ts'
 import type {
   CommandResult,
   FoldVisitor,
   HandoffCommandResult,
   HandoffDataResult,
+  HandoffItem,
   HandoffStartingResult,
   IsEmptyResult,
   KeyFilter,
@@ -34,19 +42,14 @@ import type {
   VnodeFoldOptions,
   VnodeManager,
 } from '../vnode/index.ts'
-import {
-  decodeEpochRecord,
-  decodeHandoffItem,
-  encodeEpochRecord,
-  encodeHandoffItem,
-} from './codec.ts'
+import { decodeEpochRecord, encodeEpochRecord } from './codec.ts'
 import {
   bucketPrefix,
   hasPrefix,
   inFilter,
+  isObjectKey,
   META_KEY,
   objectKey,
-  parseObjectKey,
   partBytes,
 } from './keys.ts'
 import {
@@ -221,26 +224,46 @@ export class KvVnode
   /** Streams every object (tombstones included) in storage-key order, skipping the epoch record. */
   async fold(visitor: FoldVisitor, state: KvVnodeState, options: VnodeFoldOptions): Promise<void> {
     for await (const [key, value] of state.backend.fold({ after: options.after ?? META_KEY })) {
-      if (parseObjectKey(key) === undefined) continue
-      if ((await visitor(key, value)) === 'stop') return
+      if (!isObjectKey(key)) continue
+      const step = visitor(key, value)
+      if ((step instanceof Promise ? await step : step) === 'stop') return
     }
   }
 
-  encodeHandoffItem(key: Uint8Array, value: Uint8Array): Uint8Array {
-    return encodeHandoffItem(key, value)
-  }
-
-  /** Merges the item's object into the local one (idempotent: a replayed item changes nothing). */
+  /**
+   * Merges each item's object into the local one (idempotent: a replayed item changes nothing) and
+   * writes the results in one durable storage batch. An object whose key is absent here is stored as
+   * it came: it decoded strictly, so its bytes are the ones encoding it would give. A key that is not
+   * an object key, or an object that does not decode, fails the batch with a `DecodeError`.
+   */
   async handleHandoffData(
-    bytes: Uint8Array,
+    items: readonly HandoffItem[],
     state: KvVnodeState,
   ): Promise<HandoffDataResult<KvVnodeState>> {
+    let next = state
+    const writes: BatchOp[] = []
+    const flush = async (): Promise<void> => {
+      if (writes.length === 0) return
+      next = await this.#storeEpoch(next)
+      await state.backend.batch(writes.splice(0), { durable: true })
+    }
     try {
-      const item = decodeHandoffItem(bytes, this.#objectBytesMax)
-      const merged = await this.#mergeObject(state, item.storageKey, item.object, true)
-      return { kind: 'ok', state: merged.state }
+      let previousKey: Uint8Array | undefined
+      for (const { key, value } of items) {
+        if (!isObjectKey(key)) throw new DecodeError('handoff item key is not an object key')
+        if (value.length > this.#objectBytesMax) {
+          throw new TooLargeError('object', value.length, this.#objectBytesMax)
+        }
+        const object = decodeObject(value, { views: true })
+        // Folds send keys in ascending order; a key that is not must see the writes before it.
+        if (previousKey !== undefined && compareBytes(previousKey, key) >= 0) await flush()
+        previousKey = key
+        writes.push({ type: 'put', key, value: await this.#mergedBytes(state, key, object, value) })
+      }
+      await flush()
+      return { kind: 'ok', state: next }
     } catch (error) {
-      if (error instanceof SolarOrbitError) return { kind: 'error', error, state }
+      if (error instanceof SolarOrbitError) return { kind: 'error', error, state: next }
       throw error
     }
   }
@@ -323,6 +346,22 @@ export class KvVnode
     return { object, state: next }
   }
 
+  /**
+   * The bytes to store for a handed-off object: its own `bytes` when the key is absent, else its sync
+   * with the stored object. Always a write, even when the stored bytes are equal: a handoff write
+   * must be durable, and they may not be yet.
+   */
+  async #mergedBytes(
+    state: KvVnodeState,
+    storageKey: Uint8Array,
+    incoming: KvObject,
+    bytes: Uint8Array,
+  ): Promise<Uint8Array> {
+    const stored = await state.backend.get(storageKey)
+    if (stored === undefined) return bytes
+    return encodeObject(sync(incoming, decodeObject(stored)), this.#objectBytesMax)
+  }
+
   async #load(state: KvVnodeState, storageKey: Uint8Array): Promise<KvObject | undefined> {
     const bytes = await state.backend.get(storageKey)
     return bytes === undefined ? undefined : decodeObject(bytes)
@@ -336,12 +375,6 @@ export class KvVnode
     })
     return { ...state, epochStored: true }
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }
 
 /** A node's manager of KV vnodes, as the node, the simulator and the tests wire it. */

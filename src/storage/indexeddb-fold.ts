@@ -5,6 +5,7 @@
  * fold then drops the rest of that chunk and reads again, so it never yields a key deleted before it
  * got there, nor a key twice.
  */
+import { compareBytes } from '../core/bytes.ts'
 import {
   decodeEntryKey,
   entriesStore,
@@ -85,11 +86,4 @@ export async function readChunk(
     cursor = await cursor.continue()
   }
   return { entries, done: true }
-}
-
-/** Unsigned lexicographic byte order, the order of IndexedDB binary keys. */
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
-  return a.length - b.length
 }

@@ -91,10 +91,19 @@ export type HandoffStartingResult<State> =
 
 /** What {@link VnodeBehaviour.handleHandoffData} returns. */
 export type HandoffDataResult<State> =
-  /** The item is applied (or was already there). */
+  /** Every item is applied (or was already there). */
   | { readonly kind: 'ok'; readonly state: State }
-  /** The item was refused (malformed, too large); the sender sees `error`. */
+  /** An item was refused (malformed, too large); the sender sees `error`. */
   | { readonly kind: 'error'; readonly error: SolarOrbitError; readonly state: State }
+
+/**
+ * One item of a handoff: a key and value as the sending vnode's {@link VnodeBehaviour.fold} visited
+ * them. They travel as they are, so the value's format is the behaviour's own, versioned as it stores it.
+ */
+export interface HandoffItem {
+  readonly key: Uint8Array
+  readonly value: Uint8Array
+}
 
 /** Whether a vnode holds data, and how much (for handoff progress and ETA). */
 export interface IsEmptyResult {
@@ -184,23 +193,29 @@ export interface VnodeBehaviour<
 
   /**
    * Called by the handoff sender (through the host) to stream the vnode's items out, in ascending key
-   * order from `options.after`. Runs beside command processing on the state current when it started:
+   * order from `options.after`; each visited key and value is one {@link HandoffItem} for the
+   * target's {@link handleHandoffData}. Runs beside command processing on the state current when it started:
    * items written meanwhile may or may not be visited, which is safe because handoff data is applied
    * by merge and commands arriving while handing off reach the target through
    * {@link handleHandoffCommand}. Resolves when the data is exhausted or the visitor returned `'stop'`.
    */
   fold(visitor: FoldVisitor, state: State, options: VnodeFoldOptions): Promise<void>
 
-  /** Called by the handoff sender for each folded item: its bytes on the wire. Pure. */
-  encodeHandoffItem(key: Uint8Array, value: Uint8Array): Uint8Array
-
   /**
-   * Called by the host on the receiving vnode for each item of a transfer, queued like a command.
-   * Must be idempotent: a resumed transfer may send an item again, and applying it twice must leave
-   * the same data as applying it once. Must be durable when it resolves: the receiver acknowledges a
-   * batch once every item resolved, and the sender then deletes its copy.
+   * Called by the host on the receiving vnode for one batch of a transfer's items (riak_core calls
+   * it per item; a batch lets the vnode look up and write many items at once), queued like one
+   * command. Items are in the order the sender folded them; their keys and values may be views into
+   * the received message, so copy what must outlive the call (storage copies what it keeps). They come
+   * from another member: validate them like any input from the network.
+   * Must be idempotent: a resumed transfer may send items again, and applying one twice must leave
+   * the same data as applying it once. Must be durable when it resolves: the receiver then
+   * acknowledges the batch, and the sender deletes its copy. On an error result the batch counts as
+   * not applied (some items may be), and the sender resends it.
    */
-  handleHandoffData(bytes: Uint8Array, state: State): Awaitable<HandoffDataResult<State>>
+  handleHandoffData(
+    items: readonly HandoffItem[],
+    state: State,
+  ): Awaitable<HandoffDataResult<State>>
 
   /** Called by the host for the handoff scheduler: whether there is anything to hand off, and its size. */
   isEmpty(state: State): Awaitable<IsEmptyResult>

@@ -19,6 +19,8 @@ import { TypedEventEmitter } from '../transport/index.ts'
 import type {
   CommandResult,
   FoldStep,
+  FoldVisitor,
+  HandoffItem,
   HandoffTarget,
   IsEmptyResult,
   KeyFilter,
@@ -91,17 +93,11 @@ export type HandoffStartOutcome =
   | { readonly kind: 'started' }
   | { readonly kind: 'vetoed'; readonly reason: string }
 
-/** Receives one encoded handoff item and the cursor to resume after it. */
-export type HandoffItemVisitor = (
-  cursor: Uint8Array,
-  item: Uint8Array,
-) => FoldStep | Promise<FoldStep>
-
 /** What {@link VnodeHost.foldHandoff} resolves with. */
 export interface FoldProgress {
   /** Items visited. */
   readonly items: number
-  /** Bytes of the encoded items visited. */
+  /** Bytes of the items visited, keys and values. */
   readonly bytes: number
   /** Key of the last item visited: pass as `after` to resume. Undefined when nothing was visited. */
   readonly cursor: Uint8Array | undefined
@@ -273,11 +269,12 @@ export class VnodeHost<
   }
 
   /**
-   * Queues one item of an incoming transfer, like a command (it counts in the queue and is refused
-   * with an `OverloadError` when the queue is full, which the handoff sender treats as backpressure).
-   * Rejects with the behaviour's error for a refused item, or a `VnodeStatusError` once forwarding.
+   * Queues one batch of an incoming transfer's items, like a command (it counts once in the queue and
+   * is refused with an `OverloadError` when the queue is full, which the handoff sender treats as
+   * backpressure). Rejects with the behaviour's error for a refused item, or a `VnodeStatusError`
+   * once forwarding.
    */
-  handoffData(bytes: Uint8Array): Promise<void> {
+  handoffData(items: readonly HandoffItem[]): Promise<void> {
     return this.#offer<undefined>(async (sender) => {
       if (this.#status === 'forwarding') {
         return sender.fail(
@@ -285,7 +282,7 @@ export class VnodeHost<
         )
       }
       const result = await this.#call('handleHandoffData', (state) =>
-        this.#behaviour.handleHandoffData(bytes, state),
+        this.#behaviour.handleHandoffData(items, state),
       )
       if (!result.ok) return sender.fail(result.error)
       this.#state = result.value.state
@@ -348,14 +345,11 @@ export class VnodeHost<
   }
 
   /**
-   * Streams the vnode's items, encoded with `encodeHandoffItem`, to `visitor`, beside command
+   * Streams the vnode's handoff items (its `fold`) to `visitor`, counting them, beside command
    * processing (it does not wait in the queue). Rejects with a `VnodeStatusError` unless active or
    * handing off, with what `visitor` threw, or with the behaviour's error.
    */
-  async foldHandoff(
-    visitor: HandoffItemVisitor,
-    options: VnodeFoldOptions = {},
-  ): Promise<FoldProgress> {
+  async foldHandoff(visitor: FoldVisitor, options: VnodeFoldOptions = {}): Promise<FoldProgress> {
     if (this.#status !== 'active' && this.#status !== 'handingOff') {
       throw new VnodeStatusError(this.partition, 'fold', this.#status)
     }
@@ -364,20 +358,27 @@ export class VnodeHost<
     let cursor: Uint8Array | undefined
     let complete = true
     let visitorError: { error: unknown } | undefined
-    const visit = async (key: Uint8Array, value: Uint8Array): Promise<FoldStep> => {
-      const item = this.#behaviour.encodeHandoffItem(key, value)
-      let step: FoldStep
-      try {
-        step = await visitor(key, item)
-      } catch (error) {
-        visitorError = { error }
-        throw error
-      }
+    const visited = (key: Uint8Array, value: Uint8Array, step: FoldStep): FoldStep => {
       items++
-      bytes += item.length
+      bytes += key.length + value.length
       cursor = key
       if (step === 'stop') complete = false
       return step
+    }
+    const failed = (error: unknown): never => {
+      visitorError = { error }
+      throw error
+    }
+    // Synchronous when the visitor is, so an item costs no promise unless it must wait.
+    const visit = (key: Uint8Array, value: Uint8Array): FoldStep | Promise<FoldStep> => {
+      let step: FoldStep | Promise<FoldStep>
+      try {
+        step = visitor(key, value)
+      } catch (error) {
+        return failed(error)
+      }
+      if (step instanceof Promise) return step.then((s) => visited(key, value, s), failed)
+      return visited(key, value, step)
     }
     try {
       await this.#behaviour.fold(visit, this.#state as State, options)

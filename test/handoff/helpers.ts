@@ -97,9 +97,9 @@ export class SimCluster {
             return host.status
           },
           started: () => host.started(),
-          async handoffData(bytes) {
-            await host.handoffData(bytes)
-            applied.set(partition, (applied.get(partition) ?? 0) + 1)
+          async handoffData(items) {
+            await host.handoffData(items)
+            applied.set(partition, (applied.get(partition) ?? 0) + items.length)
           },
         }
         return sink

@@ -15,7 +15,15 @@ import {
 const messages: HandoffMessage[] = [
   { kind: 'start', transferId: 't1', partition: 12, type: 'ownership', from: 'peer-a' },
   { kind: 'start', transferId: 't2', partition: 0, type: 'hinted', from: 'peer-b' },
-  { kind: 'batch', transferId: 't1', seq: 3, items: [Uint8Array.of(1, 2), new Uint8Array(0)] },
+  {
+    kind: 'batch',
+    transferId: 't1',
+    seq: 3,
+    items: [
+      { key: Uint8Array.of(1, 2), value: new Uint8Array(0) },
+      { key: Uint8Array.of(3), value: Uint8Array.of(4, 5) },
+    ],
+  },
   { kind: 'batch', transferId: 't1', seq: 0, items: [] },
   { kind: 'finish', transferId: 't1' },
 ]
@@ -43,22 +51,27 @@ describe('handoff protocol codec', () => {
   })
 
   it('refuses unknown formats and kinds, wrong shapes and types', () => {
-    rejects(encode([2, 2, 't']))
-    rejects(encode([1, 3, 't']))
-    rejects(encode([1, 1.5, 't']))
+    expect(decodeHandoffMessage(encode([2, 2, 't']))).toEqual({ kind: 'finish', transferId: 't' })
+    rejects(encode([1, 2, 't'])) // format 1, whose items the vnode encoded
+    rejects(encode([3, 2, 't']))
+    rejects(encode([2, 3, 't']))
+    rejects(encode([2, 1.5, 't']))
     rejects(encode({ kind: 'finish' }))
-    rejects(encode([1, 2]))
-    rejects(encode([1, 2, 't', 'extra']))
-    rejects(encode([1, 2, '']))
-    rejects(encode([1, 2, 'x'.repeat(TRANSFER_ID_LENGTH_MAX + 1)]))
-    rejects(encode([1, 0, 't', -1, 'ownership', 'a']))
-    rejects(encode([1, 0, 't', 1, 'owner', 'a']))
-    rejects(encode([1, 0, 't', 1, 'hinted', '']))
-    rejects(encode([1, 1, 't', 0, ['not bytes']]))
-    rejects(encode([1, 1, 't', 0, Uint8Array.of(1)]))
+    rejects(encode([2, 2]))
+    rejects(encode([2, 2, 't', 'extra']))
+    rejects(encode([2, 2, '']))
+    rejects(encode([2, 2, 'x'.repeat(TRANSFER_ID_LENGTH_MAX + 1)]))
+    rejects(encode([2, 0, 't', -1, 'ownership', 'a']))
+    rejects(encode([2, 0, 't', 1, 'owner', 'a']))
+    rejects(encode([2, 0, 't', 1, 'hinted', '']))
+    rejects(encode([2, 1, 't', 0, ['not bytes', Uint8Array.of(1)]]))
+    rejects(encode([2, 1, 't', 0, [Uint8Array.of(1), 7]]))
+    rejects(encode([2, 1, 't', 0, [Uint8Array.of(1)]])) // a key without its value
+    rejects(encode([2, 1, 't', 0, Uint8Array.of(1)]))
     rejects(Uint8Array.of(0xff, 0x00))
-    expect(() => decodeHandoffAck(encode([1, 1, 't', 0]))).toThrow(DecodeError)
-    expect(() => decodeHandoffAck(encode([1, 4, 't']))).toThrow(DecodeError)
+    expect(() => decodeHandoffAck(encode([2, 1, 't', 0]))).toThrow(DecodeError)
+    expect(() => decodeHandoffAck(encode([2, 4, 't']))).toThrow(DecodeError)
+    expect(() => decodeHandoffAck(encode([1, 2, 't']))).toThrow(DecodeError)
   })
 
   it('enforces the size limits before acting', () => {
@@ -66,7 +79,7 @@ describe('handoff protocol codec', () => {
       kind: 'batch',
       transferId: 't',
       seq: 0,
-      items: [new Uint8Array(100), new Uint8Array(100), new Uint8Array(100)],
+      items: [1, 2, 3].map((k) => ({ key: Uint8Array.of(k), value: new Uint8Array(100) })),
     })
     rejects(batch, { messageBytesMax: 200, batchItemsMax: 10 })
     rejects(batch, { messageBytesMax: 10_000, batchItemsMax: 2 })

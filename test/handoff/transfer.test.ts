@@ -11,7 +11,7 @@ import {
 } from '../../src/handoff/index.ts'
 import { handoffProtocol } from '../../src/handoff/protocol.ts'
 import { RemoteError } from '../../src/transport/index.ts'
-import { OverloadError } from '../../src/vnode/index.ts'
+import { type HandoffItem, OverloadError } from '../../src/vnode/index.ts'
 import {
   CLUSTER,
   fill,
@@ -230,9 +230,9 @@ describe('resumption and replays', () => {
     const keys = keysOf(10)
     await fill(a, keys.length)
     const before = await snapshot(a, keys)
-    const items: Uint8Array[] = []
-    await a.manager.vnode(P).foldHandoff((_key, item) => {
-      items.push(item)
+    const items: HandoffItem[] = []
+    await a.manager.vnode(P).foldHandoff((key, value) => {
+      items.push({ key, value })
       return 'continue'
     })
     const protocol = handoffProtocol(CLUSTER)
@@ -268,12 +268,12 @@ describe('resumption and replays', () => {
                 return sink.status
               },
               started: () => sink.started(),
-              handoffData(bytes) {
+              handoffData(items) {
                 if (refusals < 3) {
                   refusals++
                   return Promise.reject(new OverloadError(partition, 1))
                 }
-                return sink.handoffData(bytes)
+                return sink.handoffData(items)
               },
             }
           },
@@ -349,10 +349,10 @@ describe('hinted handoff', () => {
                 return sink.status
               },
               started: () => sink.started(),
-              async handoffData(bytes) {
-                await sink.handoffData(bytes)
+              async handoffData(items) {
+                await sink.handoffData(items)
                 // Once the primary holds every item, its acknowledgements stop reaching the fallback.
-                if (!cutAcks && b.applied.get(partition) === 99) {
+                if (!cutAcks && b.applied.get(partition) === 100) {
                   cutAcks = true
                   cluster.network.blockLink('b', 'a')
                 }
@@ -400,7 +400,12 @@ describe('refusals and vetoes', () => {
       expect((error as RemoteError).remoteCode).toBe(HandoffRefusedError.code)
     }
     await refused({ kind: 'start', transferId: 't', partition: P, type: 'hinted', from: 'c' })
-    await refused({ kind: 'batch', transferId: 't', seq: 0, items: [Uint8Array.of(1)] })
+    await refused({
+      kind: 'batch',
+      transferId: 't',
+      seq: 0,
+      items: [{ key: Uint8Array.of(1), value: Uint8Array.of(2) }],
+    })
     expect(a.applied.get(P)).toBeUndefined()
 
     // A member may not speak for another peer either.

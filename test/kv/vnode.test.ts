@@ -10,6 +10,7 @@ import {
 import { decodeObject, encodeObject, type KvObject } from '../../src/kv/index.ts'
 import { hashKey, partitionOfPosition } from '../../src/ring/index.ts'
 import { MemoryStorage, MemoryVolume } from '../../src/storage/memory.ts'
+import type { HandoffItem } from '../../src/vnode/index.ts'
 import { del, get, kvNode, listKeys, merge, P, put, text, utf8, valuesOf } from './helpers.ts'
 
 const actorOf = (object: KvObject) => object.entries.map((e) => e.actor)
@@ -180,17 +181,19 @@ describe('KV vnode: handoff', () => {
 
     const from = source.manager.vnode(P)
     const to = target.manager.vnode(P)
-    const sent: Uint8Array[] = []
-    const send = (limit: number) => async (_cursor: Uint8Array, item: Uint8Array) => {
-      await to.handoffData(item)
-      sent.push(item)
+    const sent: HandoffItem[] = []
+    const send = (limit: number) => async (key: Uint8Array, value: Uint8Array) => {
+      await to.handoffData([{ key, value }])
+      sent.push({ key, value })
       return sent.length >= limit ? ('stop' as const) : ('continue' as const)
     }
     const first = await from.foldHandoff(send(2))
     expect(first).toMatchObject({ items: 2, complete: false })
     const rest = await from.foldHandoff(send(99), { after: first.cursor })
     expect(rest).toMatchObject({ items: 2, complete: true })
-    expect(first.bytes + rest.bytes).toBe(sent.reduce((n, item) => n + item.length, 0))
+    expect(first.bytes + rest.bytes).toBe(
+      sent.reduce((n, item) => n + item.key.length + item.value.length, 0),
+    )
 
     const snapshot = async () =>
       Promise.all(['k1', 'k2', 'k3', 'k4'].map(async (k) => (await get(target, 'b', k)).object))
@@ -201,30 +204,85 @@ describe('KV vnode: handoff', () => {
     const size = await (await target.storage.open(P)).size()
 
     // Replay the whole transfer, twice: nothing changes.
-    for (let round = 0; round < 2; round++) for (const item of sent) await to.handoffData(item)
+    await to.handoffData(sent)
+    for (const item of sent) await to.handoffData([item])
     expect(await snapshot()).toEqual(applied)
     expect(await (await target.storage.open(P)).size()).toEqual(size)
   })
 
-  it('refuses malformed handoff items with DecodeError', async () => {
+  it('refuses malformed handoff items, and writes nothing of a batch that has one', async () => {
     const node = kvNode()
     const host = node.manager.vnode(P)
-    await expect(host.handoffData(utf8('not cbor at all'))).rejects.toBeInstanceOf(DecodeError)
     const good = encodeObject(
       { entries: [{ actor: 'a:1', counter: 1, values: [utf8('v')] }] },
       1000,
     )
-    await expect(host.handoffData(encode([1, Uint8Array.of(0), good]))).rejects.toBeInstanceOf(
-      DecodeError,
-    )
+    const keyOf = (key: string) => Uint8Array.of(0, 1, 98, ...utf8(key))
     await expect(
-      host.handoffData(encode([2, Uint8Array.of(0, 1, 98, 107), good])),
+      host.handoffData([{ key: keyOf('k'), value: utf8('not cbor at all') }]),
     ).rejects.toBeInstanceOf(DecodeError)
     await expect(
-      host.handoffData(encode([1, Uint8Array.of(0, 1, 98, 107), utf8('junk')])),
+      host.handoffData([{ key: keyOf('k'), value: encode([2, []]) }]),
     ).rejects.toBeInstanceOf(DecodeError)
-    await host.handoffData(encode([1, Uint8Array.of(0, 1, 98, 107), good]))
+    // The epoch record's key, and a bucket with no key, are not object keys.
+    for (const key of [Uint8Array.of(0), Uint8Array.of(0, 1, 98)]) {
+      await expect(host.handoffData([{ key, value: good }])).rejects.toBeInstanceOf(DecodeError)
+    }
+    await expect(
+      host.handoffData([
+        { key: keyOf('j'), value: good },
+        { key: keyOf('k'), value: utf8('junk') },
+      ]),
+    ).rejects.toBeInstanceOf(DecodeError)
+    expect(await valuesOf(node, 'b', 'j')).toEqual([])
+    await host.handoffData([{ key: keyOf('k'), value: good }])
     expect(await valuesOf(node, 'b', 'k')).toEqual(['v'])
+  })
+
+  it("applies a batch durably, storing an absent key's object bytes as they came", async () => {
+    const volume = new MemoryVolume()
+    const node = kvNode({ storage: new MemoryStorage({ volume }) })
+    const value = encodeObject(
+      { entries: [{ actor: 'a:1', counter: 1, values: [utf8('v')] }] },
+      1000,
+    )
+    const key = Uint8Array.of(0, 1, 98, 107)
+    await node.manager.vnode(P).handoffData([{ key, value }])
+    expect(await (await node.storage.open(P)).get(key)).toEqual(value)
+    node.storage.crash()
+    const again = kvNode({ storage: new MemoryStorage({ volume }) })
+    expect(await valuesOf(again, 'b', 'k')).toEqual(['v'])
+  })
+
+  it('merges items of one batch that repeat a key, in any order', async () => {
+    const node = kvNode()
+    const item = (key: number, actor: string, value: string) => ({
+      key: Uint8Array.of(0, 1, 98, key),
+      value: encodeObject({ entries: [{ actor, counter: 1, values: [utf8(value)] }] }, 1000),
+    })
+    await node.manager
+      .vnode(P)
+      .handoffData([
+        item(107, 'a:1', 'x'),
+        item(108, 'a:1', 'z'),
+        item(107, 'b:1', 'y'),
+        item(107, 'a:1', 'x'),
+      ])
+    expect((await valuesOf(node, 'b', 'k')).sort()).toEqual(['x', 'y'])
+    expect(await valuesOf(node, 'b', 'l')).toEqual(['z'])
+  })
+
+  it('refuses a handed-off object over the object size limit and writes nothing', async () => {
+    const node = kvNode({ objectBytesMax: 64 })
+    const value = encodeObject(
+      { entries: [{ actor: 'a:1', counter: 1, values: [new Uint8Array(100)] }] },
+      1000,
+    )
+    const key = Uint8Array.of(0, 1, 98, 107)
+    await expect(node.manager.vnode(P).handoffData([{ key, value }])).rejects.toBeInstanceOf(
+      TooLargeError,
+    )
+    expect(await (await node.storage.open(P)).get(key)).toBeUndefined()
   })
 
   it('while handing off, reads stay local and writes land here and are forwarded as merges', async () => {

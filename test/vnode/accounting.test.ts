@@ -99,9 +99,8 @@ async function run(capacity: number, actions: readonly Action[]): Promise<void> 
     handoffCancelled: (state) => state,
     handoffFinished: (_target, state) => state,
     fold: async () => {},
-    encodeHandoffItem: (key) => key,
-    handleHandoffData(bytes, state) {
-      touch(new DataView(bytes.buffer).getUint32(0), 'handleHandoffData')
+    handleHandoffData([item], state) {
+      touch(new DataView(item!.key.buffer).getUint32(0), 'handleHandoffData')
       return { kind: 'ok', state }
     },
     isEmpty: () => ({ empty: true, size: { items: 0, bytes: 0 } }),
@@ -167,7 +166,7 @@ async function run(capacity: number, actions: readonly Action[]): Promise<void> 
       case 'data': {
         const bytes = new Uint8Array(4)
         new DataView(bytes.buffer).setUint32(0, id)
-        submit(id, () => host.handoffData(bytes))
+        submit(id, () => host.handoffData([{ key: bytes, value: bytes }]))
         break
       }
       case 'release':

@@ -34,6 +34,9 @@ function setup(options: ProbeOptions & { queueCapacity?: number } = {}) {
   return { host, log, forwarded, storage, errors, statuses }
 }
 
+/** A handoff item of the probe behaviour: key `k`, value 2. */
+const item = (k: number) => ({ key: Uint8Array.of(k), value: Uint8Array.of(2) })
+
 describe('VnodeHost commands', () => {
   it('starts, then answers commands in arrival order, one at a time', async () => {
     const { host, log, statuses } = setup()
@@ -122,7 +125,7 @@ describe('VnodeHost commands', () => {
     await expect(refused).rejects.toBeInstanceOf(OverloadError)
     await expect(refused).rejects.toMatchObject({ partition: 3, queueCapacity: 2 })
     await expect(host.coverage('x')).rejects.toBeInstanceOf(OverloadError)
-    await expect(host.handoffData(Uint8Array.of(1))).rejects.toBeInstanceOf(OverloadError)
+    await expect(host.handoffData([item(1)])).rejects.toBeInstanceOf(OverloadError)
     expect(host.queueLength).toBe(2)
     gate.resolve()
     expect(await Promise.all([running, ...queued])).toEqual(['a', 'b', 'c'])
@@ -264,7 +267,7 @@ describe('VnodeHost handoff', () => {
     expect(await host.coverage('keys', { partitionCount: 8, partitions: [1, 3] })).toBe(
       'forwarded ownership:node-b/3 coverage keys 1,3',
     )
-    await expect(host.handoffData(Uint8Array.of(1))).rejects.toBeInstanceOf(VnodeStatusError)
+    await expect(host.handoffData([item(1)])).rejects.toBeInstanceOf(VnodeStatusError)
     expect(forwarded).toHaveLength(2)
     expect(log.started).toEqual(['k', 'x'])
     expect(statuses).toEqual(['active', 'handingOff', 'active', 'handingOff', 'forwarding'])
@@ -282,16 +285,16 @@ describe('VnodeHost handoff', () => {
     expect(host.status).toBe('handingOff')
   })
 
-  it('folds encoded items with a cursor that resumes where the visitor stopped', async () => {
+  it('folds items with a cursor that resumes where the visitor stopped', async () => {
     const { host } = setup()
     for (const v of ['a', 'b', 'c', 'd']) await host.command({ op: 'set', value: v })
     const seen: string[] = []
-    const visit = (limit: number) => (_cursor: Uint8Array, item: Uint8Array) => {
-      seen.push(String.fromCharCode(item[0]!))
+    const visit = (limit: number) => (key: Uint8Array) => {
+      seen.push(String.fromCharCode(key[0]!))
       return seen.length >= limit ? 'stop' : 'continue'
     }
     const first = await host.foldHandoff(visit(2))
-    expect(first).toMatchObject({ items: 2, bytes: 6, complete: false })
+    expect(first).toMatchObject({ items: 2, bytes: 4, complete: false })
     expect(first.cursor).toEqual(Uint8Array.of(98))
     const rest = await host.foldHandoff(visit(99), { after: first.cursor })
     expect(rest).toMatchObject({ items: 2, complete: true, cursor: Uint8Array.of(100) })
@@ -304,10 +307,12 @@ describe('VnodeHost handoff', () => {
 
   it('applies handoff data through the queue and reports refused items', async () => {
     const { host } = setup()
-    await host.handoffData(Uint8Array.of(7))
-    await host.handoffData(Uint8Array.of(7))
-    expect(await host.isEmpty()).toMatchObject({ empty: false, size: { items: 1 } })
-    await expect(host.handoffData(new Uint8Array(0))).rejects.toBeInstanceOf(TooLargeError)
+    await host.handoffData([item(7), item(8)])
+    await host.handoffData([item(7)])
+    expect(await host.isEmpty()).toMatchObject({ empty: false, size: { items: 2 } })
+    await expect(
+      host.handoffData([item(9), { key: new Uint8Array(0), value: Uint8Array.of(2) }]),
+    ).rejects.toBeInstanceOf(TooLargeError)
     expect(host.queueLength).toBe(0)
   })
 })

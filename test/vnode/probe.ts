@@ -157,13 +157,12 @@ export function probe(options: ProbeOptions = {}): {
         if ((await visitor(key, value)) === 'stop') return
       }
     },
-    encodeHandoffItem(key, value) {
-      return Uint8Array.of(...key, 0xff, ...value)
-    },
-    async handleHandoffData(bytes, state) {
-      if (bytes.length === 0)
-        return { kind: 'error', error: new TooLargeError('empty', 0, 0), state }
-      await state.backend.put(bytes, Uint8Array.of(2))
+    async handleHandoffData(items, state) {
+      for (const { key, value } of items) {
+        if (key.length === 0)
+          return { kind: 'error', error: new TooLargeError('empty', 0, 0), state }
+        await state.backend.put(key, value)
+      }
       return { kind: 'ok', state }
     },
     async isEmpty(state) {
