@@ -1,4 +1,12 @@
-/** Byte-string comparisons shared by storage and the services. */
+/** Byte-string helpers shared by storage and the services. */
+
+/**
+ * A plain `Uint8Array` copy of `bytes`. Unlike `bytes.slice()`, it copies a Node `Buffer` too (whose
+ * `slice` is a view) and never returns a subclass.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(bytes)
+}
 
 /** Unsigned lexicographic order of byte strings (the order of storage keys): negative, 0 or positive. */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {

@@ -3,6 +3,7 @@
  * the node's {@link GroupCommitWriter} and are visible at once through {@link PendingWrites}; reads,
  * folds and sizes read the partition's key range of the shared `entries` store.
  */
+import { copyBytes } from '../core/bytes.ts'
 import { ClosedError, InvalidArgumentError, StorageError } from '../core/errors.ts'
 import type {
   BatchOp,
@@ -59,7 +60,7 @@ export class IndexedDbBackend implements StorageBackend {
     this.#checkOpen()
     checkKey(key, this.#init.limits)
     const pending = this.#pending.lookup(key)
-    if (pending !== undefined) return pending.value?.slice()
+    if (pending !== undefined) return pending.value && copyBytes(pending.value)
     try {
       return await this.#init.db.get(entriesStore, entryKey(this.partition, key))
     } catch (cause) {
@@ -81,7 +82,7 @@ export class IndexedDbBackend implements StorageBackend {
     if (ops.length === 0) return
     const changes = ops.map((op): [Uint8Array, Uint8Array | undefined] => [
       op.key,
-      op.type === 'put' ? op.value.slice() : undefined,
+      op.type === 'put' ? copyBytes(op.value) : undefined,
     ])
     const writes = changes.map(([key, value]): EntryWrite => {
       const k = entryKey(this.partition, key)

@@ -6,6 +6,7 @@
  * skipping from range to range.
  */
 import type { DBSchema, IDBPDatabase } from 'idb'
+import { copyBytes } from '../core/bytes.ts'
 
 /** Schema version of the database; bump with a migration in {@link upgradeSchema}. */
 export const schemaVersion = 1
@@ -31,7 +32,7 @@ export function upgradeSchema(db: StorageDatabase, oldVersion: number): void {
 
 /** The IndexedDB key of `key` in `partition`; copies the bytes so later changes to `key` do not leak in. */
 export function entryKey(partition: number, key: Uint8Array): EntryKey {
-  return [partition, key.slice().buffer]
+  return [partition, copyBytes(key).buffer]
 }
 
 /**

@@ -6,6 +6,7 @@
  * yet fsynced: a durable write (or a close) makes it and every earlier write durable, in order.
  * Everything is synchronous underneath and uses no timers, so simulations stay deterministic.
  */
+import { copyBytes } from '../core/bytes.ts'
 import { ClosedError, StorageError } from '../core/errors.ts'
 import type {
   BatchOp,
@@ -39,7 +40,7 @@ class PartitionData {
       const key = keyToString(op.key)
       const previous =
         op.type === 'put'
-          ? this.index.set(key, { key: op.key.slice(), value: op.value.slice() })
+          ? this.index.set(key, { key: copyBytes(op.key), value: copyBytes(op.value) })
           : this.index.delete(key)
       if (previous) this.bytes -= previous.key.length + previous.value.length
       if (op.type === 'put') this.bytes += op.key.length + op.value.length
@@ -200,7 +201,8 @@ class MemoryBackend implements StorageBackend {
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     this.#check()
     checkKey(key, this.#limits)
-    return this.#data.index.get(keyToString(key))?.value.slice()
+    const entry = this.#data.index.get(keyToString(key))
+    return entry && copyBytes(entry.value)
   }
 
   async put(key: Uint8Array, value: Uint8Array, options?: WriteOptions): Promise<void> {
@@ -231,7 +233,7 @@ class MemoryBackend implements StorageBackend {
       this.#check()
       const entry = this.#data.index.get(key)
       if (!entry) continue
-      yield [entry.key.slice(), entry.value.slice()]
+      yield [copyBytes(entry.key), copyBytes(entry.value)]
       if (--left <= 0) return
     }
   }

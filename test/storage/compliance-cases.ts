@@ -13,6 +13,13 @@ import type {
   StorageLimits,
 } from '../../src/storage/backend.ts'
 
+/** Bytes whose `slice` returns a view, as Node's `Buffer` does. */
+class SlicingBytes extends Uint8Array {
+  override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
+    return this.subarray(start, end) as Uint8Array<ArrayBuffer>
+  }
+}
+
 /** What a harness gets from the suite when it builds a store. */
 export interface HarnessOptions {
   /** Limits to configure; fields left out take the backend's defaults. */
@@ -143,6 +150,17 @@ export const complianceCases: ComplianceCase[] = [
         const read = await p.get(b('key'))
         read![0] = 0x21
         assert.deepEqual(await p.get(b('key')), b('value'))
+        // Bytes whose slice is a view (Node's Buffer), cut from a larger buffer, are copied too.
+        const shared = b('..other..')
+        const viewKey = new SlicingBytes(shared.buffer as ArrayBuffer, 2, 5)
+        const viewValue = new SlicingBytes(shared.buffer as ArrayBuffer, 0, 9)
+        await p.put(viewKey, viewValue)
+        shared.fill(0x5a)
+        assert.deepEqual(await p.get(b('other')), b('..other..'))
+        assert.deepEqual(
+          (await collect(p)).map(([k]) => k),
+          [b('key'), b('other')],
+        )
       }),
   },
   {
