@@ -1,14 +1,15 @@
 /**
  * The composition root of a Solar Orbit node, the same in Node, Deno and browsers: it takes the
- * runtime's adapters (a transport, a storage, the clock, timer and random ports) and wires the
- * protocol modules on them, as riak_core's application supervisor starts the vnode master, the
- * claimant, gossip and the handoff manager:
+ * runtime's adapters (a transport, a storage, the clock, timer and random ports), wires the protocol
+ * services on them (`wireServices`: vnodes, coordinator, membership, handoff, as riak_core's
+ * application supervisor starts the vnode master, the claimant, gossip and the handoff manager), and
+ * adds what a running node needs around them:
  *
  *   transport ── RoutedTransport (one-hop forwarding to non-adjacent members, see routed-transport.ts)
- *       ├─ MembershipService   gossip, failure detector, auto claim; every state change is persisted
- *       ├─ serveVnodes ─────── VnodeManager(KvVnode, storage, TransportForwarder)
- *       ├─ KvCoordinator       ring = currentOwners(state), isUp = not marked down and reachable
- *       ├─ serveHandoff + HandoffScheduler(plannedTransfers(state, self, partitions holding data))
+ *       ├─ wireServices        membership on the transport itself; vnodes, coordinator and handoff
+ *       │                      on the routed one; requests go to members not down and reachable
+ *       ├─ persistence         every state change is saved through the state store
+ *       ├─ transfer planning   on every state change and tick, from the partitions holding data
  *       └─ a dialler that keeps a connection to every member whose addresses it knows
  *
  * Requests on the vnode and handoff protocols are served only to members of the cluster state (guests
@@ -28,47 +29,30 @@ import type {
   PutOptions,
   PutResult,
 } from '../coordinator/index.ts'
-import {
-  KvCoordinator,
-  kvVnodeProtocol,
-  serveVnodes,
-  TransportForwarder,
-  VnodeClient,
-} from '../coordinator/index.ts'
 import type { Clock, Random, Scheduler } from '../core/index.ts'
 import { SolarOrbitError } from '../core/index.ts'
-import {
-  HandoffScheduler,
-  type HandoffSchedulerInit,
-  type HandoffStatus,
-  plannedTransfers,
-  serveHandoff,
-  type TransferProgress,
-} from '../handoff/index.ts'
-import { KvVnode, type KvVnodeManager } from '../kv/index.ts'
+import type { HandoffSchedulerInit, HandoffStatus, TransferProgress } from '../handoff/index.ts'
 import {
   type AutoClaimInit,
   announce,
   type ClusterState,
-  completeTransfer,
-  currentOwners,
   decodeStateMessage,
   emptyState,
   encodeStateMessage,
-  getMember,
-  isDown,
   type MemberRole,
-  MembershipService,
   type MembershipServiceInit,
   merge,
   stateProtocol,
 } from '../membership/index.ts'
-import { createRing, type KeyPart, type MemberId, type Ring } from '../ring/index.ts'
+import type { KeyPart, MemberId, Ring } from '../ring/index.ts'
 import type { NodeStorage } from '../storage/index.ts'
 import type { PeerId } from '../transport/index.ts'
 import { TypedEventEmitter, UnreachableError } from '../transport/index.ts'
-import { type VnodeInfo, VnodeManager } from '../vnode/index.ts'
+import type { VnodeInfo } from '../vnode/index.ts'
 import { type DialableTransport, RoutedTransport } from './routed-transport.ts'
+import { type NodeLogger, wireServices } from './services.ts'
+
+export type { NodeLogger } from './services.ts'
 
 /** Where a node keeps its cluster state between runs (a file in Node and Deno, IndexedDB in browsers). */
 export interface ClusterStateStore {
@@ -76,12 +60,6 @@ export interface ClusterStateStore {
   load(): Promise<ClusterState | undefined>
   /** Saves `state`; calls never overlap (the node waits for one before the next). */
   save(state: ClusterState): Promise<void>
-}
-
-/** A debug logger; `@libp2p/logger`'s `forComponent('solar-orbit:node')` fits. */
-export interface NodeLogger {
-  (formatter: string, ...args: unknown[]): void
-  error(formatter: string, ...args: unknown[]): void
 }
 
 /** What a node runs on; entry points build these for their runtime. */
@@ -237,37 +215,26 @@ export async function assembleNode(
     state = await join(inner, cluster, state, init.bootstrap, { ...memberInit, id: self }, log)
   }
 
-  const membership = new MembershipService(
-    { transport: inner, clock, scheduler, random: random.fork('membership'), log },
-    {
-      ...init.membership,
-      cluster,
-      member: memberInit,
-      state,
-      autoClaim: autoClaimInit(init),
-    },
-  )
-  const isMember = (peer: PeerId): boolean => {
-    const member = getMember(membership.state, peer)
-    return member !== undefined && member.lifecycle !== 'removed'
-  }
-  const transport = new RoutedTransport(inner, {
-    cluster,
-    members: () => membership.state.members,
-    authorize: isMember,
-  })
-  // The membership service was built on the inner transport for its exchange and heartbeats; its
+  // The membership service runs on the inner transport for its exchange and heartbeats; its
   // failure detector and exchanges then see direct connections only, which is what they need: the
   // exchange of a peer that is not adjacent still reaches us through gossip and anti-entropy.
-
-  const protocol = kvVnodeProtocol(cluster)
-  const requestTimeoutMs = init.requestTimeoutMs ?? 5000
-  const client = new VnodeClient({ transport, protocol, random: random.fork('forward-client') })
-  const manager: KvVnodeManager = new VnodeManager({
-    behaviour: new KvVnode({ memberId: self, random: random.fork('kv') }),
-    storage,
-    forwarder: new TransportForwarder(client, { timeoutMs: requestTimeoutMs }),
+  const transport = new RoutedTransport(inner, {
+    cluster,
+    members: () => services.membership.state.members,
+    authorize: (peer) => services.isMember(peer),
   })
+  const services = wireServices(
+    { transport, membershipTransport: inner, storage, clock, scheduler, random, log },
+    {
+      cluster,
+      membership: { ...init.membership, member: memberInit, state, autoClaim: autoClaimInit(init) },
+      ...(init.handoff !== undefined && { handoff: init.handoff }),
+      ...(init.bucketDefaults !== undefined && { bucketDefaults: init.bucketDefaults }),
+      requestTimeoutMs: init.requestTimeoutMs ?? 5000,
+      reaches: (member) => transport.reaches(member),
+    },
+  )
+  const { manager, membership, coordinator, handoff, ring } = services
   manager.addEventListener('vnode:error', (event) => {
     log.error(
       'vnode %d: %s failed - %o',
@@ -276,51 +243,6 @@ export async function assembleNode(
       event.detail.error,
     )
   })
-
-  let ringCache: { state: ClusterState; ring: Ring | undefined } | undefined
-  const ring = (): Ring | undefined => {
-    const current = membership.state
-    if (ringCache?.state !== current) {
-      const owners = currentOwners(current)
-      ringCache = { state: current, ring: owners && createRing(owners) }
-    }
-    return ringCache.ring
-  }
-  const isUp = (member: MemberId): boolean => {
-    if (member === self) return true
-    const known = getMember(membership.state, member)
-    if (known === undefined || isDown(known)) return false
-    return transport.reaches(member)
-  }
-  const coordinator = new KvCoordinator(
-    { transport, clock, scheduler, random: random.fork('coordinator') },
-    {
-      protocol,
-      ring,
-      isUp,
-      ...(init.bucketDefaults !== undefined && { defaults: init.bucketDefaults }),
-      timeoutMs: requestTimeoutMs,
-      log,
-    },
-  )
-
-  const handoff = new HandoffScheduler(
-    { transport, vnodes: manager, clock, scheduler, random: random.fork('handoff') },
-    {
-      ...init.handoff,
-      cluster,
-      log,
-      onComplete: (transfer) => {
-        if (transfer.type !== 'ownership') return
-        membership.update((s) => completeTransfer(s, transfer, self))
-      },
-    },
-  )
-
-  const stopServing = [
-    serveVnodes(transport, manager, { protocol, authorize: isMember }),
-    serveHandoff(transport, manager, { cluster, authorize: isMember }),
-  ]
 
   const events = new TypedEventEmitter<SolarOrbitNodeEvents>()
   for (const type of ['state:changed', 'ring:changed'] as const) {
@@ -348,7 +270,7 @@ export async function assembleNode(
     if (stopped) return
     const holding = await storage.partitions()
     if (stopped) return
-    handoff.update(plannedTransfers(membership.state, self, holding))
+    services.planTransfers(holding)
   }, log)
   membership.addEventListener('state:changed', () => {
     persist()
@@ -417,7 +339,7 @@ export async function assembleNode(
       await persist.idle()
       await handoff.stop()
       await plan.idle()
-      for (const unserve of stopServing) unserve()
+      services.unserve()
       await manager.stop()
       transport.detach()
       await inner.stop()

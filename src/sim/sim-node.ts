@@ -1,49 +1,27 @@
 /**
- * One simulated node of a {@link SimCluster}, wired as a real node is: its {@link SimTransport},
- * a `MemoryStorage` on the node's {@link MemoryVolume} (the volume is its disk: it survives crashes,
- * which lose only the writes that were not durable), a `VnodeManager` of `KvVnode`s served by
- * `serveVnodes`, a `KvCoordinator`, a `MembershipService` (gossip, failure detector, auto claim) and a
- * `HandoffScheduler` with its receiver (`serveHandoff`).
- *
- *   SimTransport ─┬─ serveVnodes ──── VnodeManager(KvVnode, MemoryStorage(volume), TransportForwarder)
- *                 ├─ KvCoordinator    (ring = current owners, isUp = not marked down, of the state)
- *                 ├─ MembershipService (cluster state; every change is persisted for the next boot)
- *                 └─ serveHandoff + HandoffScheduler(plannedTransfers(state, self, partitions))
+ * One simulated node of a {@link SimCluster}: the services a real node runs (`wireServices`: KV
+ * vnodes, coordinator, membership, handoff) on its {@link SimTransport} and a `MemoryStorage` on the
+ * node's {@link MemoryVolume} (the volume is its disk: it survives crashes, which lose only the writes
+ * that were not durable). Every state the membership service adopts is persisted for the next boot,
+ * and transfers are re-planned on every state change and every `handoffTickMs`.
  *
  * A node object is one *boot*: a crash ends it for good and a restart makes a new one on the same
  * volume, with a random stream forked for that boot, so a restarted node never replays the epochs,
  * request ids or transfer ids of an earlier boot.
  */
-import {
-  type BucketProps,
-  KvCoordinator,
-  kvVnodeProtocol,
-  serveVnodes,
-  TransportForwarder,
-  VnodeClient,
-} from '../coordinator/index.ts'
+import type { BucketProps, KvCoordinator } from '../coordinator/index.ts'
 import type { Cancel, Random } from '../core/index.ts'
-import {
-  HandoffScheduler,
-  type HandoffSchedulerInit,
-  plannedTransfers,
-  serveHandoff,
-} from '../handoff/index.ts'
-import { KvVnode, type KvVnodeManager } from '../kv/index.ts'
-import {
-  type ClusterState,
-  completeTransfer,
-  currentOwners,
-  getMember,
-  isDown,
-  type MemberRole,
+import type { HandoffScheduler, HandoffSchedulerInit } from '../handoff/index.ts'
+import type { KvVnodeManager } from '../kv/index.ts'
+import type {
+  ClusterState,
+  MemberRole,
   MembershipService,
-  type MembershipServiceInit,
+  MembershipServiceInit,
 } from '../membership/index.ts'
-import { createRing, type MemberId, type Ring } from '../ring/index.ts'
+import { type NodeServices, wireServices } from '../node/services.ts'
+import type { MemberId, Ring } from '../ring/index.ts'
 import { MemoryStorage, type MemoryVolume } from '../storage/index.ts'
-import type { PeerId } from '../transport/index.ts'
-import { VnodeManager } from '../vnode/index.ts'
 import type { SimNetwork } from './sim-network.ts'
 import type { SimScheduler } from './sim-scheduler.ts'
 import type { SimTransport } from './sim-transport.ts'
@@ -104,12 +82,12 @@ export class SimNode {
   /** Runs this node's ownership and hinted handoffs. */
   readonly handoff: HandoffScheduler
   readonly #network: SimNetwork
+  readonly #services: NodeServices
   readonly #stops: Array<() => void> = []
   #crashed = false
-  #ring: { state: ClusterState; ring: Ring | undefined } | undefined
 
   private constructor(boot: SimNodeBoot) {
-    const { id, network, scheduler, settings, random } = boot
+    const { id, network, scheduler, settings } = boot
     this.id = id
     this.role = boot.role
     this.#network = network
@@ -117,70 +95,32 @@ export class SimNode {
       ? network.restart(id)
       : network.createTransport(id)
     this.storage = new MemoryStorage({ volume: boot.volume })
-    const protocol = kvVnodeProtocol(settings.cluster)
-    const client = new VnodeClient({
-      transport: this.transport,
-      protocol,
-      random: random.fork('client'),
-    })
-    this.manager = new VnodeManager({
-      behaviour: new KvVnode({ memberId: id, random: random.fork('kv') }),
-      storage: this.storage,
-      forwarder: new TransportForwarder(client, { timeoutMs: settings.requestTimeoutMs }),
-    })
+    this.#services = wireServices(
+      {
+        transport: this.transport,
+        storage: this.storage,
+        clock: scheduler,
+        scheduler,
+        random: boot.random,
+      },
+      {
+        cluster: settings.cluster,
+        membership: {
+          ...settings.membership,
+          state: boot.state,
+          member: { role: boot.role, addresses: [`sim://${id}/${boot.boot}`] },
+        },
+        handoff: settings.handoff,
+        bucketDefaults: settings.bucket,
+        requestTimeoutMs: settings.requestTimeoutMs,
+      },
+    )
+    this.manager = this.#services.manager
+    this.membership = this.#services.membership
+    this.coordinator = this.#services.coordinator
+    this.handoff = this.#services.handoff
+    this.#stops.push(() => this.#services.unserve())
     this.manager.addEventListener('vnode:error', (event) => boot.onVnodeError(event.detail))
-    this.membership = new MembershipService(
-      { transport: this.transport, clock: scheduler, scheduler, random: random.fork('membership') },
-      {
-        ...settings.membership,
-        cluster: settings.cluster,
-        state: boot.state,
-        member: { role: boot.role, addresses: [`sim://${id}/${boot.boot}`] },
-      },
-    )
-    const authorize = (peer: PeerId): boolean => {
-      const member = getMember(this.membership.state, peer)
-      return member !== undefined && member.lifecycle !== 'removed'
-    }
-    this.#stops.push(serveVnodes(this.transport, this.manager, { protocol, authorize }))
-    this.#stops.push(
-      serveHandoff(this.transport, this.manager, { cluster: settings.cluster, authorize }),
-    )
-    this.coordinator = new KvCoordinator(
-      {
-        transport: this.transport,
-        clock: scheduler,
-        scheduler,
-        random: random.fork('coordinator'),
-      },
-      {
-        protocol,
-        ring: () => this.ring(),
-        isUp: (member) => {
-          const known = getMember(this.membership.state, member)
-          return known !== undefined && !isDown(known)
-        },
-        defaults: settings.bucket,
-        timeoutMs: settings.requestTimeoutMs,
-      },
-    )
-    this.handoff = new HandoffScheduler(
-      {
-        transport: this.transport,
-        vnodes: this.manager,
-        clock: scheduler,
-        scheduler,
-        random: random.fork('handoff'),
-      },
-      {
-        ...settings.handoff,
-        cluster: settings.cluster,
-        onComplete: (transfer) => {
-          if (transfer.type !== 'ownership') return
-          this.membership.update((state) => completeTransfer(state, transfer, this.id))
-        },
-      },
-    )
     this.membership.addEventListener('state:changed', (event) => {
       if (this.#crashed) return
       boot.persist(event.detail)
@@ -209,12 +149,7 @@ export class SimNode {
    * where a transfer has not completed yet). Undefined before the node learned a commit.
    */
   ring(): Ring | undefined {
-    const state = this.membership.state
-    if (this.#ring?.state !== state) {
-      const owners = currentOwners(state)
-      this.#ring = { state, ring: owners && createRing(owners) }
-    }
-    return this.#ring.ring
+    return this.#services.ring()
   }
 
   /** Partitions holding data on this node's disk (primaries, hints, epoch records). */
@@ -238,8 +173,7 @@ export class SimNode {
 
   #planTransfers(): void {
     if (this.#crashed) return
-    const planned = plannedTransfers(this.membership.state, this.id, this.partitionsWithData())
-    this.handoff.update(planned)
+    this.#services.planTransfers(this.partitionsWithData())
   }
 
   #every(scheduler: SimScheduler, periodMs: number, fn: () => void): void {
