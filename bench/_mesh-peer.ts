@@ -4,7 +4,9 @@
  * - `status`: `{ owners, awaiting, peers }`;
  * - `run { op: 'get' | 'put', concurrency, durationMs, warmupMs, valueBytes, keys }`: closed-loop
  *   workers coordinating requests from this member (as an application on a member would), answering
- *   `{ requests, failures, opsPerSec, p50Ms, p99Ms }`;
+ *   `{ requests, completed, failures, opsPerSec, p50Ms, p99Ms }` (`requests` counts the measured
+ *   window, `completed` the warm-up too);
+ * - `cpu`: the process's CPU time so far, `{ user, system }` in µs (`process.cpuUsage()`);
  * - `stop`.
  * Arguments: `--data-dir D [--join ADDR]`.
  */
@@ -69,7 +71,14 @@ async function run(spec: Run) {
         ),
       )
     }
-    return { requests: spec.keys, failures: 0, opsPerSec: 0, p50Ms: 0, p99Ms: 0 }
+    return {
+      requests: spec.keys,
+      completed: spec.keys,
+      failures: 0,
+      opsPerSec: 0,
+      p50Ms: 0,
+      p99Ms: 0,
+    }
   }
   const start = performance.now()
   const measureFrom = start + spec.warmupMs
@@ -92,6 +101,7 @@ async function run(spec: Run) {
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN
   return {
     requests: latencies.length,
+    completed: next,
     failures,
     opsPerSec: latencies.length / (spec.durationMs / 1000),
     p50Ms: pick(0.5),
@@ -111,6 +121,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       }
     }
     if (command.cmd === 'run') return run(command as unknown as Run)
+    if (command.cmd === 'cpu') return process.cpuUsage()
     if (command.cmd === 'stop') {
       setTimeout(() => void shutdown(), 0)
       return {}

@@ -1,9 +1,18 @@
 /**
- * `npm run bench -- mesh [--duration-ms N]`: quorum requests on a real three-member cluster (three Node
- * processes on TCP loopback, memory storage, N 3, R 2, W 2, 1 KB values), get and put at concurrency 1
- * and 64, coordinated by one member (so one replica is local, as for an application running on a
- * member), beside the raw libp2p echo baseline measured in the same run (`_echo-baseline.ts`: the
- * faster long-lived-stream mode per concurrency). Prints a table and writes `bench/results/mesh.json`.
+ * `npm run bench -- mesh [--duration-ms N] [--warmup-ms N] [--settle-ms N]`: quorum requests on a real
+ * three-member cluster (three Node processes on TCP loopback, memory storage, N 3, R 2, W 2, 1 KB
+ * values), get and put at concurrency 1 and 64, coordinated by one member (so one replica is local, as
+ * for an application running on a member), beside the raw libp2p echo baseline measured in the same run
+ * (`_echo-baseline.ts`: the faster long-lived-stream mode per concurrency). Prints a table and writes
+ * `bench/results/mesh.json`.
+ *
+ * The members must be warm before anything is measured: their request path keeps getting faster for
+ * about ten seconds of load while V8 optimizes it (here the first 2 s of gets at concurrency 1 ran at
+ * about 1.5 times the p50 of later ones, on 1.4 times the CPU per request, with no GC difference). So
+ * the cluster first serves `settle-ms` of unmeasured gets, half at each concurrency (gets, so that the
+ * store does not grow), and then each row measures `duration-ms` after `warmup-ms` of its own. Each
+ * row also reports the CPU time each member spent per request (user + system, coordinator first): at
+ * concurrency 1 the three members share two CPUs, so CPU per request shows up as latency.
  *
  * Targets: get and put p50 at concurrency 1 within 1.5× the echo p50 (a quorum request needs one
  * round trip to a remote replica when the coordinator holds one, and the echo is one round trip), and
@@ -22,10 +31,12 @@ const { values } = parseArgs({
   options: {
     'duration-ms': { type: 'string', default: '3000' },
     'warmup-ms': { type: 'string', default: '1000' },
+    'settle-ms': { type: 'string', default: '8000' },
   },
 })
 const durationMs = Number(values['duration-ms'])
 const warmupMs = Number(values['warmup-ms'])
+const settleMs = Number(values['settle-ms'])
 const concurrencies = [1, 64]
 const PEER = join(import.meta.dirname, '_mesh-peer.ts')
 
@@ -93,19 +104,29 @@ try {
   const coordinator = members[0]!
   // Seed the keys the gets read.
   await coordinator.send({ cmd: 'run', op: 'put', prefix: 'seed', valueBytes: 1024, keys: 1000 })
+  const ops = ['get', 'put'] as const
+  const spec = { cmd: 'run', valueBytes: 1024, keys: 1000 }
+  for (const concurrency of concurrencies) {
+    const settle = { durationMs: settleMs / 2, warmupMs: 0, prefix: 'settle' }
+    await coordinator.send({ ...spec, ...settle, op: 'get', concurrency })
+  }
+  const cpuTimes = async (): Promise<number[]> =>
+    (await Promise.all(members.map((m) => m.send({ cmd: 'cpu' })))).map(
+      (usage) => (usage.user as number) + (usage.system as number),
+    )
   const rows = []
-  for (const op of ['get', 'put'] as const) {
+  for (const op of ops) {
     for (const concurrency of concurrencies) {
+      const cpuBefore = await cpuTimes()
       const result = await coordinator.send({
-        cmd: 'run',
+        ...spec,
         op,
         concurrency,
         durationMs,
         warmupMs,
-        valueBytes: 1024,
-        keys: 1000,
         prefix: `${op}-${concurrency}`,
       })
+      const cpuAfter = await cpuTimes()
       if (!result.ok || (result.failures as number) > 0) {
         console.warn(`${op} at concurrency ${concurrency}: ${JSON.stringify(result)}`)
       }
@@ -117,6 +138,7 @@ try {
         p50Ms: result.p50Ms as number,
         p99Ms: result.p99Ms as number,
         failures: result.failures as number,
+        cpuUsPerOp: cpuAfter.map((t, i) => (t - cpuBefore[i]!) / (result.completed as number)),
         echoOpsPerSec: base.opsPerSec,
         echoP50Ms: base.p50Ms,
         echoMode: base.mode,
@@ -124,7 +146,18 @@ try {
     }
   }
   const table = [
-    ['op', 'conc', 'ops/s', 'p50 ms', 'p99 ms', 'echo ops/s', 'echo p50', 'p50/echo', 'ops/echo'],
+    [
+      'op',
+      'conc',
+      'ops/s',
+      'p50 ms',
+      'p99 ms',
+      'cpu µs/op',
+      'echo ops/s',
+      'echo p50',
+      'p50/echo',
+      'ops/echo',
+    ],
   ]
   for (const r of rows) {
     table.push([
@@ -133,6 +166,7 @@ try {
       r.opsPerSec.toFixed(0),
       r.p50Ms.toFixed(3),
       r.p99Ms.toFixed(3),
+      r.cpuUsPerOp.map((us) => us.toFixed(0)).join('/'),
       r.echoOpsPerSec.toFixed(0),
       r.echoP50Ms.toFixed(3),
       (r.p50Ms / r.echoP50Ms).toFixed(2),
@@ -152,7 +186,7 @@ try {
   console.log('targets: p50/echo <= 1.5 at conc 1; ops/echo >= 0.33 at conc 64')
   const dir = join(import.meta.dirname, 'results')
   mkdirSync(dir, { recursive: true })
-  const report = { startedAt, node: process.version, machine, durationMs, rows }
+  const report = { startedAt, node: process.version, machine, durationMs, warmupMs, settleMs, rows }
   writeFileSync(join(dir, 'mesh.json'), `${JSON.stringify(report, null, 2)}\n`)
   console.log(`wrote ${join(dir, 'mesh.json')}`)
 } finally {
