@@ -1,10 +1,10 @@
 /**
  * The receiving side of handoff (riak_core_handoff_receiver): serves the handoff protocol on a
  * transport and applies each batch through the target vnode's `handoffData`, in one vnode turn,
- * acknowledging a batch only once every item of it was applied. The behaviour applies items by merge, so a batch applied
- * twice (a network duplicate, or a resend after a lost ack) leaves the same data as once; the receiver
- * also remembers the seqs it applied per session and acknowledges a repeated seq without applying it
- * again. Every message is authorized first: a peer that is not a member is refused with a
+ * acknowledging a batch only once every item of it was applied. The behaviour applies items by merge,
+ * so a batch applied twice (a network duplicate, or a resend after a lost ack) leaves the same data as
+ * once; the receiver also remembers the seqs it applied per session and acknowledges a repeated seq
+ * without applying it again. Every message is authorized first: a peer that is not a member is refused with a
  * {@link HandoffRefusedError}.
  */
 import { InvalidArgumentError } from '../core/index.ts'

@@ -8,7 +8,7 @@
  * (riak_core restarted the whole fold after a timeout).
  */
 import type { Scheduler } from '../core/index.ts'
-import { DecodeError } from '../core/index.ts'
+import { copyBytes, DecodeError } from '../core/index.ts'
 import { RemoteError, type Transport } from '../transport/index.ts'
 import type {
   FoldProgress,
@@ -98,7 +98,7 @@ export async function sendTransfer(attempt: TransferAttempt): Promise<void> {
       const batchBytes = bytes
       items = []
       bytes = 0
-      await batches.send(batch, batchBytes, last!.slice())
+      await batches.send(batch, batchBytes, copyBytes(last!))
     }
     // Synchronous unless a batch is full, so most items cost no promise.
     const add = (key: Uint8Array, value: Uint8Array): FoldStep | Promise<FoldStep> => {

@@ -65,7 +65,10 @@ export interface StorageBackend {
   delete(key: Uint8Array, options?: WriteOptions): Promise<void>
   /** Applies all operations or none, in order (a later op on the same key wins). Same buffer rule as `put`. */
   batch(ops: readonly BatchOp[], options?: WriteOptions): Promise<void>
-  /** Live entries in unsigned byte order of their keys, from the cursor in `options`. */
+  /**
+   * Live entries in unsigned byte order of their keys, from the cursor in `options`. The caller may
+   * keep each yielded key and value: the backend does not reuse them (a handoff batches them up).
+   */
   fold(options?: FoldOptions): AsyncIterable<[key: Uint8Array, value: Uint8Array]>
   /** Approximate item count and bytes. */
   size(): Promise<StorageSize>
