@@ -32,9 +32,9 @@ import { MemoryStorage } from '../src/storage/memory.ts'
 import {
   fromRemoteFailure,
   type PeerId,
+  PendingRequest,
   type ProtocolHandler,
   type RequestOptions,
-  TimeoutError,
   type Transport,
   type TransportEvents,
   TypedEventEmitter,
@@ -103,25 +103,21 @@ class DirectTransport extends TypedEventEmitter<TransportEvents> implements Tran
     if (target === undefined || !target.#started) throw new UnreachableError(peer)
     const handler = target.#handlers.get(protocol)
     if (!handler) throw new UnsupportedProtocolError(peer, protocol)
-    const timeoutMs = options.timeoutMs ?? 30_000
-    const served = (async () => {
-      try {
-        return (await handler(request.slice(), this.self)).slice()
-      } catch (error) {
-        throw fromRemoteFailure(peer, protocol, toRemoteFailure(error))
-      }
-    })()
-    let cancel = (): void => {}
-    const timeout = new Promise<never>((_, reject) => {
-      cancel = timerScheduler.schedule(timeoutMs, () =>
-        reject(new TimeoutError(peer, protocol, timeoutMs)),
-      )
+    const pending = new PendingRequest<Uint8Array>({
+      scheduler: timerScheduler,
+      peer,
+      protocol,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      signal: options.signal,
     })
-    try {
-      return await Promise.race([served, timeout])
-    } finally {
-      cancel()
-    }
+    Promise.resolve()
+      .then(() => handler(request.slice(), this.self))
+      .then(
+        (response) => pending.resolve(response.slice()),
+        (error: unknown) =>
+          pending.reject(fromRemoteFailure(peer, protocol, toRemoteFailure(error))),
+      )
+    return pending.promise
   }
 
   handle(protocol: string, handler: ProtocolHandler): void {
