@@ -14,17 +14,15 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { gossipsub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
 import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
-import type { SolarOrbitLibp2p } from './libp2p-node.ts'
 import { PeerGate } from './peer-gate.ts'
+import { type GossipInit, type SolarOrbitLibp2p, solarOrbitServices } from './services.ts'
 
 /** Options of {@link createBrowserLibp2pNode}. */
-export interface BrowserLibp2pNodeInit {
+export interface BrowserLibp2pNodeInit extends GossipInit {
   /**
    * The node's identity. Persist it (in IndexedDB): a new key is a new member, and a reload that
    * changes it causes handoff churn. Default: a fresh Ed25519 key.
@@ -43,15 +41,6 @@ export interface BrowserLibp2pNodeInit {
    * STUN server at least, and a TURN server when both NATs are symmetric.
    */
   iceServers?: RTCIceServer[]
-  /**
-   * Gossipsub heartbeat interval in ms (mesh maintenance, gossip emission). Default: `1000`.
-   */
-  gossipHeartbeatMs?: number
-  /**
-   * IP addresses exempt from gossipsub's IP-colocation penalty, which graylists peers beyond ten per
-   * address. Default: `['127.0.0.1', '::1']`, as in the Node factory.
-   */
-  colocationWhitelist?: string[]
 }
 
 /**
@@ -77,16 +66,6 @@ export async function createBrowserLibp2pNode(
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: gate.gater(),
-    services: {
-      identify: identify(),
-      pubsub: gossipsub({
-        allowPublishToZeroTopicPeers: true,
-        emitSelf: false,
-        heartbeatInterval: init.gossipHeartbeatMs ?? 1000,
-        scoreParams: {
-          IPColocationFactorWhitelist: new Set(init.colocationWhitelist ?? ['127.0.0.1', '::1']),
-        },
-      }),
-    },
+    services: solarOrbitServices(init),
   })
 }

@@ -9,40 +9,21 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { type CircuitRelayServerInit, circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
-import { type Identify, identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { PeerGate } from './peer-gate.ts'
-
-/** The services every Solar Orbit libp2p node carries. */
-export type SolarOrbitServices = {
-  /** Answers identify requests; gossipsub relies on it to find peers that speak its protocol. */
-  identify: Identify
-  /** The broadcast channel (cluster heartbeats and state digests). */
-  pubsub: GossipSub
-}
-
-/** A libp2p node with {@link SolarOrbitServices}. */
-export type SolarOrbitLibp2p = Libp2p<SolarOrbitServices>
+import { type GossipInit, type SolarOrbitLibp2p, solarOrbitServices } from './services.ts'
 
 /** Options of {@link createLibp2pNode}. */
-export interface Libp2pNodeInit {
+export interface Libp2pNodeInit extends GossipInit {
   /** The node's identity. Persist it: a new key is a new member. Default: a fresh Ed25519 key. */
   privateKey?: PrivateKey
   /** Addresses to listen on. Default: `['/ip4/127.0.0.1/tcp/0']` (loopback, any free port). */
   listen?: string[]
   /** Decides which peers may connect. Default: a {@link PeerGate} that refuses nobody. */
   gate?: PeerGate
-  /**
-   * IP addresses exempt from gossipsub's IP-colocation penalty, which graylists peers beyond ten per
-   * address. Default: `['127.0.0.1', '::1']`, so a local mesh of many nodes keeps its gossip.
-   */
-  colocationWhitelist?: string[]
-  /** Gossipsub heartbeat interval in ms (mesh maintenance, gossip emission). Default: `1000`. */
-  gossipHeartbeatMs?: number
   /**
    * Inbound connections accepted per second from one host before libp2p refuses more. Default: `100`
    * (libp2p's own default of 5 trips when many local peers start at once).
@@ -72,15 +53,7 @@ export async function createLibp2pNode(init: Libp2pNodeInit = {}): Promise<Solar
       inboundConnectionThreshold: init.inboundConnectionThreshold ?? 100,
     },
     services: {
-      identify: identify(),
-      pubsub: gossipsub({
-        allowPublishToZeroTopicPeers: true,
-        emitSelf: false,
-        heartbeatInterval: init.gossipHeartbeatMs ?? 1000,
-        scoreParams: {
-          IPColocationFactorWhitelist: new Set(init.colocationWhitelist ?? ['127.0.0.1', '::1']),
-        },
-      }),
+      ...solarOrbitServices(init),
       ...(init.relayServer
         ? { relay: circuitRelayServer(init.relayServer === true ? {} : init.relayServer) }
         : {}),

@@ -28,9 +28,9 @@ import {
   UnreachableError,
   UnsupportedProtocolError,
 } from '../index.ts'
-import type { SolarOrbitLibp2p } from './libp2p-node.ts'
 import { RequestChannel } from './request-channel.ts'
 import { type AuthorizeHook, serveStream } from './serve-stream.ts'
+import type { SolarOrbitLibp2p } from './services.ts'
 import { TopicHub } from './topic-hub.ts'
 
 const log = defaultLogger().forComponent('solar-orbit:transport')
