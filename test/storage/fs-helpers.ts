@@ -1,11 +1,35 @@
 /**
- * Helpers of the filesystem storage tests: temporary directories, child processes that are always
- * killed, and raw access to segment files.
+ * Helpers of the filesystem storage tests: the compliance harness, temporary directories, child
+ * processes that are always killed, and raw access to segment files. Runs under Node and Deno.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { FsStorage } from '../../src/storage/fs/index.ts'
+import type { HarnessSetup } from './compliance-cases.ts'
+
+/**
+ * The compliance harness of the filesystem storage: a fresh directory with small segments (so the
+ * cases roll segments over), reopened on the same directory.
+ */
+export const fsHarness: HarnessSetup = async (options) => {
+  const dir = await tempDir()
+  const init = { ...options, dir, segmentBytesMax: 64 * 1024 }
+  const opened = [await FsStorage.open(init)]
+  return {
+    storage: opened[0]!,
+    reopen: async () => {
+      const s = await FsStorage.open(init)
+      opened.push(s)
+      return s
+    },
+    teardown: async () => {
+      for (const s of opened) await s.close()
+      await removeDir(dir)
+    },
+  }
+}
 
 /** A fresh temporary directory. */
 export function tempDir(): Promise<string> {
