@@ -23,7 +23,7 @@ import {
   type SimTransport,
 } from '../../src/sim/index.ts'
 import { MemoryStorage, type MemoryVolume } from '../../src/storage/memory.ts'
-import { VnodeManager } from '../../src/vnode/index.ts'
+import { type HandoffItem, VnodeManager } from '../../src/vnode/index.ts'
 
 export const CLUSTER = 'test'
 export const P = 7
@@ -45,8 +45,15 @@ export interface NodeOptions {
   scheduler?: Partial<HandoffSchedulerInit>
   /** Options of the node's receiver, beside the test defaults. */
   receiver?: Partial<HandoffReceiverInit>
-  /** Wraps the sinks the receiver applies to (to inject failures). */
-  sinks?: (sinks: HandoffSinks) => HandoffSinks
+  /**
+   * Stands between the receiver and the vnode of `partition` for each batch (to inject failures):
+   * `apply` applies the batch. Default: apply it.
+   */
+  applyBatch?: (
+    partition: number,
+    items: readonly HandoffItem[],
+    apply: () => Promise<void>,
+  ) => Promise<void>
   /** Wraps the vnodes the scheduler hands off from (to inject vetoes). */
   vnodes?: (vnodes: HandoffVnodes) => HandoffVnodes
   /** The disk to start on (a restarted node's). Default: a new one. */
@@ -97,15 +104,18 @@ export class SimCluster {
             return host.status
           },
           started: () => host.started(),
-          async handoffData(items) {
-            await host.handoffData(items)
-            applied.set(partition, (applied.get(partition) ?? 0) + items.length)
+          handoffData(items) {
+            const apply = async (): Promise<void> => {
+              await host.handoffData(items)
+              applied.set(partition, (applied.get(partition) ?? 0) + items.length)
+            }
+            return options.applyBatch?.(partition, items, apply) ?? apply()
           },
         }
         return sink
       },
     }
-    serveHandoff(transport, options.sinks?.(counting) ?? counting, {
+    serveHandoff(transport, counting, {
       cluster: CLUSTER,
       authorize: (peer) => this.members.has(peer),
       ...options.receiver,

@@ -260,24 +260,11 @@ describe('resumption and replays', () => {
     let refusals = 0
     const { cluster, a, b } = await pair({
       b: {
-        sinks: (sinks) => ({
-          vnode(partition) {
-            const sink = sinks.vnode(partition)
-            return {
-              get status() {
-                return sink.status
-              },
-              started: () => sink.started(),
-              handoffData(items) {
-                if (refusals < 3) {
-                  refusals++
-                  return Promise.reject(new OverloadError(partition, 1))
-                }
-                return sink.handoffData(items)
-              },
-            }
-          },
-        }),
+        applyBatch: (partition, _items, apply) => {
+          if (refusals >= 3) return apply()
+          refusals++
+          return Promise.reject(new OverloadError(partition, 1))
+        },
       },
     })
     const keys = keysOf(120)
@@ -341,25 +328,14 @@ describe('hinted handoff', () => {
     let cutAcks = false
     const { cluster, a, b } = await pair({
       b: {
-        sinks: (sinks) => ({
-          vnode(partition) {
-            const sink = sinks.vnode(partition)
-            return {
-              get status() {
-                return sink.status
-              },
-              started: () => sink.started(),
-              async handoffData(items) {
-                await sink.handoffData(items)
-                // Once the primary holds every item, its acknowledgements stop reaching the fallback.
-                if (!cutAcks && b.applied.get(partition) === 100) {
-                  cutAcks = true
-                  cluster.network.blockLink('b', 'a')
-                }
-              },
-            }
-          },
-        }),
+        applyBatch: async (partition, _items, apply) => {
+          await apply()
+          // Once the primary holds every item, its acknowledgements stop reaching the fallback.
+          if (!cutAcks && b.applied.get(partition) === 100) {
+            cutAcks = true
+            cluster.network.blockLink('b', 'a')
+          }
+        },
       },
     })
     const keys = keysOf(100)
