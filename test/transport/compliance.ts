@@ -12,6 +12,7 @@ import {
   UnreachableError,
   UnsupportedProtocolError,
 } from '../../src/transport/index.ts'
+import { rejection } from '../support/rejection.ts'
 
 /** What an implementation hands the suite for one test. */
 export interface TransportHarness {
@@ -41,16 +42,6 @@ export type TransportHarnessFactory = (count: number) => Promise<TransportHarnes
 const echo = '/solar-orbit/test/echo/1.0.0'
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 const text = (data: Uint8Array): string => new TextDecoder().decode(data)
-
-/** The error a promise rejects with, or a failure if it resolves. */
-async function rejection(run: Promise<unknown>): Promise<unknown> {
-  try {
-    await run
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection')
-}
 
 /** A promise of the next `type` event on `transport`, with its peer. */
 function nextEvent(

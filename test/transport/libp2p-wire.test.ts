@@ -17,19 +17,11 @@ import {
 import { encodeFrame, FrameDecoder } from '../../src/transport/libp2p/frame.ts'
 import { type Libp2pTransport, UnauthorizedError } from '../../src/transport/libp2p/index.ts'
 import { type LocalMesh, startLocalMesh } from '../integration/libp2p-mesh.ts'
+import { rejection } from '../support/rejection.ts'
 
 const echo = '/solar-orbit/test/echo/1.0.0'
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 const text = (data: Uint8Array): string => new TextDecoder().decode(data)
-
-async function rejection(run: Promise<unknown>): Promise<unknown> {
-  try {
-    await run
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection')
-}
 
 /** A raw stream from `from` to `to` on `protocol`, with the envelopes it received and its closing. */
 async function rawStream(from: Libp2pTransport, to: Libp2pTransport, protocol = echo) {
