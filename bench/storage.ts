@@ -22,17 +22,10 @@ import type { StorageBackend } from '../src/storage/backend.ts'
 import { FsStorage } from '../src/storage/fs/index.ts'
 import { HEADER_BYTES } from '../src/storage/fs/record.ts'
 import { MemoryStorage } from '../src/storage/memory.ts'
+import type { StorageBenchRow } from './_storage-indexeddb.ts'
 
 /** One row of bench/results/storage.json. */
-interface Row {
-  backend: string
-  mode: string
-  opsPerSec: number
-  p50Ms: number
-  p99Ms: number
-  baselineOpsPerSec: number
-  /** `opsPerSec / baselineOpsPerSec`. */
-  ratio: number
+interface Row extends StorageBenchRow {
   /** Payload (key + value) bytes per second, for folds. */
   mbPerSec?: number
 }
