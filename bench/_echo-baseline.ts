@@ -25,6 +25,7 @@ import {
   MuxEchoClient,
   STREAM_LIMIT,
 } from './_echo-protocols.ts'
+import { formatTable } from './_table.ts'
 
 /** How requests travel; see the module comment. */
 export type EchoMode = 'stream-per-request' | 'stream-per-worker' | 'multiplexed' | 'transport'
@@ -135,11 +136,7 @@ export function formatEchoTable(report: EchoReport): string {
       isBaseline ? 'baseline' : '',
     ])
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows
-    .map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))))
-    .map((r) => r.join('  ').trimEnd())
-    .join('\n')
+  return formatTable(rows)
 }
 
 function pickBaseline(measurements: EchoMeasurement[], concurrencies: number[]): EchoMeasurement[] {

@@ -26,6 +26,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { measureEchoBaseline } from './_echo-baseline.ts'
+import { formatTable } from './_table.ts'
 
 const { values } = parseArgs({
   options: {
@@ -173,16 +174,11 @@ try {
       (r.opsPerSec / r.echoOpsPerSec).toFixed(2),
     ])
   }
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
   const load = machine.loadAverage.map((l) => l.toFixed(2)).join(' ')
   console.log(
     `mesh: 3 Node members, N 3 R 2 W 2, 1 KB values, memory storage, ${durationMs} ms per row, ${machine.cpus} CPUs, load ${load}`,
   )
-  for (const row of table) {
-    console.log(
-      row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
-    )
-  }
+  console.log(formatTable(table))
   console.log('targets: p50/echo <= 1.5 at conc 1; ops/echo >= 0.33 at conc 64')
   const dir = join(import.meta.dirname, 'results')
   mkdirSync(dir, { recursive: true })

@@ -23,6 +23,7 @@ import { FsStorage } from '../src/storage/fs/index.ts'
 import { HEADER_BYTES } from '../src/storage/fs/record.ts'
 import { MemoryStorage } from '../src/storage/memory.ts'
 import type { StorageBenchRow } from './_storage-indexeddb.ts'
+import { formatTable } from './_table.ts'
 
 /** One row of bench/results/storage.json. */
 interface Row extends StorageBenchRow {
@@ -276,12 +277,7 @@ const cells = rows.map((r) => [
   String(r.baselineOpsPerSec),
   String(r.ratio),
 ])
-const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)))
-for (const line of [header, widths.map((w) => '-'.repeat(w)), ...cells]) {
-  console.log(
-    line.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
-  )
-}
+console.log(formatTable([header, ...cells], 2))
 const out = join(import.meta.dirname, 'results')
 const file = join(out, 'storage.json')
 mkdirSync(out, { recursive: true })
