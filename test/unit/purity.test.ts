@@ -20,6 +20,13 @@ const pureFolders = [
   'sim',
   'kv',
 ]
+/**
+ * Runtime-agnostic files of `src/node`: the wiring the simulator shares (`services.ts`) and the
+ * composition root every runtime entry calls, with its forwarding transport.
+ */
+const pureFiles = ['services.ts', 'assemble.ts', 'routed-transport.ts'].map((name) =>
+  join(root, 'src', 'node', name),
+)
 /** Adapters that live inside a pure folder. */
 const adapters = [join('src', 'transport', 'libp2p')]
 
@@ -70,6 +77,7 @@ describe('protocol core purity', () => {
   const files = pureFolders
     .flatMap((folder) => sourceFiles(join(root, 'src', folder)))
     .filter((file) => !adapters.some((dir) => relative(root, file).startsWith(dir)))
+    .concat(pureFiles)
 
   it('finds the core sources', () => {
     expect(files.length).toBeGreaterThan(0)
