@@ -40,6 +40,7 @@ export type { ReplicaAnswer, ReplicaFailure } from './replica.ts'
 export type { CoordinatorLogger, CoordinatorOptions } from './request.ts'
 export {
   kvVnodeProtocol,
+  type LocalVnodes,
   type VnodeCallOptions,
   VnodeClient,
   type VnodeClientInit,

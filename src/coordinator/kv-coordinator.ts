@@ -27,7 +27,7 @@ import type {
   CoordinatorOptions,
   PlannedRequest,
 } from './request.ts'
-import { VnodeClient } from './vnode-client.ts'
+import { type LocalVnodes, VnodeClient } from './vnode-client.ts'
 import type { VnodeCodecInit } from './vnode-codec.ts'
 
 /** Default of {@link KvCoordinatorInit.timeoutMs}: 5000 ms. */
@@ -43,6 +43,12 @@ export interface KvCoordinatorComponents {
   readonly scheduler: Scheduler
   /** Draws request ids of writes (see `VnodeClientInit.random`); must not replay across restarts. */
   readonly random: Random
+  /**
+   * This node's vnodes, which then serve its own replicas in-process (see `VnodeClientInit.local`); a
+   * `VnodeManager` of the KV service fits.
+   * Default: none, so they are asked through the transport like any other member's.
+   */
+  readonly vnodes?: LocalVnodes['vnodes']
 }
 
 /** Options of a {@link KvCoordinator}. */
@@ -99,6 +105,9 @@ export class KvCoordinator {
         ...init,
         transport: components.transport,
         random: components.random,
+        ...(components.vnodes !== undefined && {
+          local: { vnodes: components.vnodes, scheduler: components.scheduler },
+        }),
       }),
       clock: components.clock,
       scheduler: components.scheduler,

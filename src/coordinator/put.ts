@@ -1,13 +1,20 @@
 /**
  * The put and delete coordinator (riak_kv_put_fsm): the write is applied on ONE vnode first (this node's
  * own replica when it holds one, else the first primary, else the first fallback), which gives it a new
- * dot of that vnode's actor; the resulting object is then merged into the other replicas in parallel.
- * So one write makes one dot, however many replicas store it. The put answers once W replicas (the
+ * dot of that vnode's actor; the resulting object is then merged into the other replicas in parallel,
+ * which only acknowledge (no `returnBody`: riak's replica puts do not send the object back). So one
+ * write makes one dot, however many replicas store it. The put answers once W replicas (the
  * coordinating one included; PW of them primaries; with DW above 0, max(W, DW) durable ones)
  * acknowledged. A delete is the same write with a tombstone.
  */
 import type { VersionVector } from '../clock/index.ts'
-import { contextOf, type KvObject, type KvWriteReply, liveValues } from '../kv/index.ts'
+import {
+  contextOf,
+  type KvMergedReply,
+  type KvObject,
+  type KvWriteReply,
+  liveValues,
+} from '../kv/index.ts'
 import type { KeyPart, PreflistEntry } from '../ring/index.ts'
 import type { QuorumNeed } from './errors.ts'
 import { type Answer, fanOut, type Gathered } from './fanout.ts'
@@ -80,7 +87,7 @@ export async function coordinatePut(
     throw quorumError(operation, need, { answers: [], failures, asked: entries.length })
   }
   const object = written.object
-  const fan = fanOut<KvWriteReply>({
+  const fan = fanOut<KvWriteReply | KvMergedReply>({
     entries: entries.filter((e) => e !== coordinator),
     answered: [{ entry: coordinator, value: written }],
     send: (entry, signal) =>
@@ -103,7 +110,7 @@ export async function coordinatePut(
     values: liveValues(object),
     context: contextOf(object),
     coordinator,
-    answered: gathered.answers.map(({ entry }: Answer<KvWriteReply>) => ({ ...entry, durable })),
+    answered: gathered.answers.map(({ entry }: Answer<unknown>) => ({ ...entry, durable })),
     failures: gathered.failures,
   }
 }
@@ -112,7 +119,7 @@ export async function coordinatePut(
 function logLateFailures(
   context: CoordinatorContext,
   operation: string,
-  gathered: Gathered<KvWriteReply>,
+  gathered: Gathered<unknown>,
 ): void {
   for (const failure of gathered.failures) {
     context.log?.error(

@@ -1,19 +1,23 @@
 /**
  * The requesting side of the KV vnode protocol: sends a command or coverage request to the vnode of one
  * partition on one member over the {@link Transport}, and validates the reply (riak_core's
- * `riak_core_vnode_master:command` across nodes). A request to this node's own id is served by the
- * transport's local handler, so coordinators treat local and remote replicas alike.
+ * `riak_core_vnode_master:command` across nodes). Coordinators treat local and remote replicas alike:
+ * a command for this node's own vnodes runs on them in-process when the client was given them
+ * ({@link VnodeClientInit.local}, riak_core's local `gen_fsm` send), else through the transport's local
+ * handler.
  */
-import { DecodeError, type Random } from '../core/index.ts'
+import { copyBytes, DecodeError, type Random, type Scheduler } from '../core/index.ts'
 import type {
   KvCoverageReply,
   KvCoverageRequest,
   KvGetReply,
+  KvMergedReply,
+  KvReply,
   KvRequest,
   KvWriteReply,
 } from '../kv/index.ts'
 import type { MemberId } from '../ring/index.ts'
-import type { Transport } from '../transport/index.ts'
+import { PendingRequest, type Transport } from '../transport/index.ts'
 import type { KeyFilter } from '../vnode/index.ts'
 import {
   decodeVnodeReply,
@@ -22,6 +26,7 @@ import {
   type VnodeMessage,
   type VnodeReply,
 } from './vnode-codec.ts'
+import type { KvVnodes } from './vnode-server.ts'
 
 /**
  * The protocol id of the KV vnode protocol in `cluster`, after ARCHITECTURE.md §7:
@@ -43,6 +48,22 @@ export interface VnodeClientInit extends VnodeCodecInit {
    * simulation). Required.
    */
   readonly random: Random
+  /**
+   * This node's own vnodes: a request for `transport.self` runs on them directly, without encoding,
+   * the transport or the membership check (a node always serves itself), under the same timeout and
+   * abort signal. Default: none, so such commands go through the transport's local handler.
+   */
+  readonly local?: LocalVnodes
+}
+
+/** The vnodes of this node, for {@link VnodeClientInit.local}. */
+export interface LocalVnodes {
+  /** Runs requests on the vnode of a partition (a `VnodeManager` of the KV service fits). */
+  readonly vnodes: KvVnodes
+  /** Arms the deadline of a local request. */
+  readonly scheduler: Scheduler
+  /** Deadline of a local request without its own `timeoutMs`, in ms. Default: `10000`. */
+  readonly timeoutMs?: number
 }
 
 /** Options of one vnode request. */
@@ -53,8 +74,20 @@ export interface VnodeCallOptions {
   readonly signal?: AbortSignal
 }
 
-/** The reply type each request type is answered with. */
-type ReplyOf<R extends KvRequest> = R extends { type: 'get' } ? KvGetReply : KvWriteReply
+/**
+ * The reply type each request type is answered with: a merge is acknowledged, unless it asks for the
+ * merged object back (`returnBody`).
+ */
+type ReplyOf<R extends KvRequest> = R extends { type: 'get' }
+  ? KvGetReply
+  : R extends { type: 'merge'; returnBody: true }
+    ? KvWriteReply
+    : R extends { type: 'merge' }
+      ? KvMergedReply
+      : KvWriteReply
+
+/** Default of {@link LocalVnodes.timeoutMs}. */
+const LOCAL_TIMEOUT_MS = 10_000
 
 /** Sends KV vnode requests to members over the transport. */
 export class VnodeClient {
@@ -75,12 +108,22 @@ export class VnodeClient {
     request: R,
     options: VnodeCallOptions = {},
   ): Promise<ReplyOf<R>> {
-    const message: VnodeMessage =
-      request.type === 'put' || request.type === 'delete'
-        ? { kind: 'command', partition, request, requestId: this.#requestId() }
-        : { kind: 'command', partition, request }
-    const reply = await this.#call(member, message, options)
-    const expected = request.type === 'get' ? 'get' : 'written'
+    let reply: VnodeReply
+    const local = this.#local(member)
+    if (local !== undefined) {
+      // The vnode may keep the value after this returns (a put waits for storage first): it must not
+      // see the caller change the buffer afterwards, as a request that was encoded would not.
+      const owned =
+        request.type === 'put' ? { ...request, value: copyBytes(request.value) } : request
+      reply = await this.#runLocally(local, options, () => local.vnodes.command(partition, owned))
+    } else {
+      const message: VnodeMessage =
+        request.type === 'put' || request.type === 'delete'
+          ? { kind: 'command', partition, request, requestId: this.#requestId() }
+          : { kind: 'command', partition, request }
+      reply = await this.#call(member, message, options)
+    }
+    const expected = expectedReply(request)
     if (reply.type !== expected) {
       throw new DecodeError(`expected a ${expected} reply to ${request.type}, got ${reply.type}`)
     }
@@ -95,8 +138,13 @@ export class VnodeClient {
     keyFilter: KeyFilter | undefined,
     options: VnodeCallOptions = {},
   ): Promise<KvCoverageReply> {
-    const message: VnodeMessage = { kind: 'coverage', partition, request, keyFilter }
-    const reply = await this.#call(member, message, options)
+    const local = this.#local(member)
+    const reply: VnodeReply =
+      local === undefined
+        ? await this.#call(member, { kind: 'coverage', partition, request, keyFilter }, options)
+        : await this.#runLocally(local, options, () =>
+            local.vnodes.coverage(partition, request, keyFilter),
+          )
     if (reply.type !== 'keys') throw new DecodeError(`expected a keys reply, got ${reply.type}`)
     return reply
   }
@@ -107,6 +155,33 @@ export class VnodeClient {
     view.setUint32(0, this.#init.random.nextU32())
     view.setUint32(4, this.#init.random.nextU32())
     return id
+  }
+
+  /** This node's vnodes when `member` is this node and the client was given them. */
+  #local(member: MemberId): LocalVnodes | undefined {
+    return member === this.#init.transport.self ? this.#init.local : undefined
+  }
+
+  /** Runs `serve` on this node's vnodes, settling like a transport request: deadline and signal. */
+  #runLocally<T>(
+    local: LocalVnodes,
+    options: VnodeCallOptions,
+    serve: () => Promise<T>,
+  ): Promise<T> {
+    const pending = new PendingRequest<T>({
+      scheduler: local.scheduler,
+      peer: this.#init.transport.self,
+      protocol: this.#init.protocol,
+      timeoutMs: options.timeoutMs ?? local.timeoutMs ?? LOCAL_TIMEOUT_MS,
+      signal: options.signal,
+    })
+    if (!pending.settled) {
+      serve().then(
+        (reply) => pending.resolve(reply),
+        (error: unknown) => pending.reject(error),
+      )
+    }
+    return pending.promise
   }
 
   async #call(
@@ -123,4 +198,11 @@ export class VnodeClient {
     )
     return decodeVnodeReply(bytes, this.#init)
   }
+}
+
+/** The reply type `request` must be answered with. */
+function expectedReply(request: KvRequest): KvReply['type'] {
+  if (request.type === 'get') return 'get'
+  if (request.type === 'merge' && request.returnBody !== true) return 'merged'
+  return 'written'
 }

@@ -4,16 +4,19 @@
  * validated field by field on decode, so bytes from a peer become a message or a `DecodeError`. Objects
  * travel as `encodeObject` bytes and come back through `decodeObject`.
  *
- * Format 1, requests (`durable` is a boolean, `context` a version vector `[[actor, counter], ...]` or
- * null, `requestId` null or 1 to {@link REQUEST_ID_BYTES_MAX} bytes naming one write of its sender):
- * - `[1, 'get', partition, bucket, key]`
- * - `[1, 'put', partition, bucket, key, value, context, durable, requestId]`
- * - `[1, 'delete', partition, bucket, key, context, durable, requestId]`
- * - `[1, 'merge', partition, bucket, key, object, durable]`
- * - `[1, 'listKeys', partition, bucket, filter]`, `filter` null or `[partitionCount, [partition, ...]]`
+ * Format 2, requests (`durable` and `returnBody` are booleans, `context` a version vector
+ * `[[actor, counter], ...]` or null, `requestId` null or 1 to {@link REQUEST_ID_BYTES_MAX} bytes naming
+ * one write of its sender):
+ * - `[2, 'get', partition, bucket, key]`
+ * - `[2, 'put', partition, bucket, key, value, context, durable, requestId]`
+ * - `[2, 'delete', partition, bucket, key, context, durable, requestId]`
+ * - `[2, 'merge', partition, bucket, key, object, durable, returnBody]`
+ * - `[2, 'listKeys', partition, bucket, filter]`, `filter` null or `[partitionCount, [partition, ...]]`
  *
- * Format 1, replies: `[1, 'get', object | null]`, `[1, 'written', object]`, `[1, 'keys', [key, ...]]`.
- * A failure is not a reply: the server throws, and the transport carries the error's code back.
+ * Format 2, replies: `[2, 'get', object | null]`, `[2, 'written', object]`, `[2, 'merged', null]`,
+ * `[2, 'keys', [key, ...]]`. A failure is not a reply: the server throws, and the transport carries the
+ * error's code back. Format 1 (a merge always answered with the object) is refused with a
+ * `DecodeError`, as any unknown format.
  */
 import type { VersionVector } from '../clock/index.ts'
 import {
@@ -42,7 +45,7 @@ import { type KeyPart, MAX_PARTITIONS, MIN_PARTITIONS } from '../ring/index.ts'
 import type { KeyFilter } from '../vnode/index.ts'
 
 /** The format version this codec writes and accepts. */
-export const VNODE_WIRE_VERSION = 1
+export const VNODE_WIRE_VERSION = 2
 
 /** Default of {@link VnodeCodecInit.messageBytesMax}: 8 MiB (two of the KV vnode's default 4 MiB objects, and room). */
 export const DEFAULT_MESSAGE_BYTES_MAX = 8 * 1024 * 1024
@@ -115,6 +118,7 @@ export function encodeVnodeMessage(message: VnodeMessage, init: VnodeCodecInit =
         request.key,
         encodedObject(request.object, limit),
         request.durable ?? false,
+        request.returnBody ?? false,
       ]
       break
     case 'listKeys': {
@@ -133,7 +137,7 @@ export function encodeVnodeMessage(message: VnodeMessage, init: VnodeCodecInit =
   )
 }
 
-/** The message in `bytes`; throws `DecodeError` for anything but a valid format-1 message within the limit. */
+/** The message in `bytes`; throws `DecodeError` for anything but a valid format-2 message within the limit. */
 export function decodeVnodeMessage(bytes: Uint8Array, init: VnodeCodecInit = {}): VnodeMessage {
   const limit = init.messageBytesMax ?? DEFAULT_MESSAGE_BYTES_MAX
   const fields = readEnvelope(decodeCbor(bytes, limit, 'vnode message'), 'vnode message')
@@ -173,13 +177,14 @@ export function decodeVnodeMessage(bytes: Uint8Array, init: VnodeCodecInit = {})
         fields[7],
       )
     case 'merge':
-      arity(fields, 7, type)
+      arity(fields, 8, type)
       return command(partition, {
         type,
         bucket,
         key: readPart(fields[4], 'key'),
         object: decodeObject(readBytes(fields[5], 'object')),
         durable: readFlag(fields[6], 'durable'),
+        returnBody: readFlag(fields[7], 'returnBody'),
       })
     case 'listKeys':
       arity(fields, 5, type)
@@ -205,6 +210,9 @@ export function encodeVnodeReply(reply: VnodeReply, init: VnodeCodecInit = {}): 
     case 'written':
       body = encodeObject(reply.object, limit)
       break
+    case 'merged':
+      body = null
+      break
     case 'keys':
       body = reply.keys
       break
@@ -212,7 +220,7 @@ export function encodeVnodeReply(reply: VnodeReply, init: VnodeCodecInit = {}): 
   return checked(encodeCbor([VNODE_WIRE_VERSION, reply.type, body]), limit, 'vnode reply')
 }
 
-/** The reply in `bytes`; throws `DecodeError` for anything but a valid format-1 reply within the limit. */
+/** The reply in `bytes`; throws `DecodeError` for anything but a valid format-2 reply within the limit. */
 export function decodeVnodeReply(bytes: Uint8Array, init: VnodeCodecInit = {}): VnodeReply {
   const limit = init.messageBytesMax ?? DEFAULT_MESSAGE_BYTES_MAX
   const fields = readEnvelope(decodeCbor(bytes, limit, 'vnode reply'), 'vnode reply')
@@ -225,6 +233,9 @@ export function decodeVnodeReply(bytes: Uint8Array, init: VnodeCodecInit = {}): 
     }
     case 'written':
       return { type, object: readObject(body) }
+    case 'merged':
+      if (body !== null) throw new DecodeError('a merged reply has no body')
+      return { type }
     case 'keys':
       return { type, keys: readList(body, 'keys').map((key) => readBytes(key, 'key')) }
     default:

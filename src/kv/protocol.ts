@@ -47,7 +47,8 @@ export interface KvDelete {
 
 /**
  * Merges an object written elsewhere (a coordinator's result sent to the other replicas, read
- * repair, a write forwarded during handoff). Idempotent. Answered with a {@link KvWriteReply}.
+ * repair, a write forwarded during handoff). Idempotent. Answered with a {@link KvMergedReply}, or with
+ * a {@link KvWriteReply} when {@link returnBody} is set.
  */
 export interface KvMerge {
   readonly type: 'merge'
@@ -57,6 +58,12 @@ export interface KvMerge {
   readonly object: KvObject
   /** Resolve only once the merged object is on stable storage. Default false. */
   readonly durable?: boolean
+  /**
+   * Answer with the object as stored after the merge (riak's `returnbody`), which only a write
+   * forwarded during handoff needs: the put's replicas and read repair take a bare acknowledgement,
+   * which saves sending the object back. Default false.
+   */
+  readonly returnBody?: boolean
 }
 
 /** A command of the KV vnode. */
@@ -73,14 +80,22 @@ export interface KvGetReply {
   readonly context: VersionVector
 }
 
-/** The answer to a {@link KvPut}, {@link KvDelete} or {@link KvMerge}: the object as stored after it. */
+/**
+ * The answer to a {@link KvPut}, a {@link KvDelete} or a {@link KvMerge} with `returnBody`: the object
+ * as stored after it.
+ */
 export interface KvWriteReply {
   readonly type: 'written'
   readonly object: KvObject
 }
 
+/** The answer to a {@link KvMerge} without `returnBody`: the merge is applied (on stable storage if durable). */
+export interface KvMergedReply {
+  readonly type: 'merged'
+}
+
 /** A reply of the KV vnode. */
-export type KvReply = KvGetReply | KvWriteReply
+export type KvReply = KvGetReply | KvWriteReply | KvMergedReply
 
 /** Lists the keys of a bucket that have a live value (deleted keys are left out). */
 export interface KvListKeys {

@@ -60,14 +60,7 @@ import {
   type KvValue,
   liveValues,
 } from './object.ts'
-import type {
-  KvCoverageReply,
-  KvCoverageRequest,
-  KvMerge,
-  KvReply,
-  KvRequest,
-  KvWriteReply,
-} from './protocol.ts'
+import type { KvCoverageReply, KvCoverageRequest, KvMerge, KvReply, KvRequest } from './protocol.ts'
 
 /** Default of {@link KvVnodeInit.valueBytesMax}: 1 MiB. */
 export const DEFAULT_VALUE_BYTES_MAX = 1024 * 1024
@@ -108,6 +101,12 @@ export interface KvVnodeState {
 /** The KV vnode always answers at once. */
 type Result = Extract<CommandResult<KvVnodeState, KvReply>, { kind: 'reply' }>
 
+/** A write applied: the object as stored after it, and the vnode's next state. */
+interface Written {
+  readonly object: KvObject
+  readonly state: KvVnodeState
+}
+
 /** The KV service's vnode callbacks; see the module comment. */
 export class KvVnode
   implements VnodeBehaviour<KvVnodeState, KvRequest, KvReply, KvCoverageRequest, KvCoverageReply>
@@ -146,25 +145,20 @@ export class KvVnode
   }
 
   async handleCommand(request: KvRequest, _sender: unknown, state: KvVnodeState): Promise<Result> {
-    switch (request.type) {
-      case 'get': {
-        const object = await this.#load(state, objectKey(request.bucket, request.key))
-        return {
-          kind: 'reply',
-          reply: { type: 'get', object, values: liveValues(object), context: contextOf(object) },
-          state,
-        }
+    if (request.type === 'get') {
+      const object = await this.#load(state, objectKey(request.bucket, request.key))
+      return {
+        kind: 'reply',
+        reply: { type: 'get', object, values: liveValues(object), context: contextOf(object) },
+        state,
       }
-      case 'put':
-        if (request.value.length > this.#valueBytesMax) {
-          throw new TooLargeError('value', request.value.length, this.#valueBytesMax)
-        }
-        return this.#coordinate(state, request, request.value)
-      case 'delete':
-        return this.#coordinate(state, request, null)
-      case 'merge':
-        return this.#merge(state, request)
     }
+    const written = await this.#write(state, request)
+    const reply: KvReply =
+      request.type === 'merge' && request.returnBody !== true
+        ? { type: 'merged' }
+        : { type: 'written', object: written.object }
+    return { kind: 'reply', reply, state: written.state }
   }
 
   /** Lists the live keys of a bucket, restricted to `keyFilter`'s partitions when given. */
@@ -209,16 +203,18 @@ export class KvVnode
     sender: unknown,
     state: KvVnodeState,
   ): Promise<HandoffCommandResult<KvVnodeState, KvRequest, KvReply>> {
-    const result = await this.handleCommand(request, sender, state)
-    if (result.reply.type === 'get') return result
+    if (request.type === 'get') return this.handleCommand(request, sender, state)
+    const written = await this.#write(state, request)
     const forward: KvMerge = {
       type: 'merge',
       bucket: request.bucket,
       key: request.key,
-      object: result.reply.object,
-      ...(request.type !== 'get' && request.durable !== undefined && { durable: request.durable }),
+      object: written.object,
+      ...(request.durable !== undefined && { durable: request.durable }),
+      // The target answers the original request, so it answers in the kind that request expects.
+      returnBody: request.type !== 'merge' || request.returnBody === true,
     }
-    return { kind: 'forward', state: result.state, request: forward }
+    return { kind: 'forward', state: written.state, request: forward }
   }
 
   /** Streams every object (tombstones included) in storage-key order, skipping the epoch record. */
@@ -291,12 +287,32 @@ export class KvVnode
     })
   }
 
+  /** Applies a write: a put or delete as this vnode's actor, or a merge. */
+  #write(
+    state: KvVnodeState,
+    request: KvRequest & { type: 'put' | 'delete' | 'merge' },
+  ): Promise<Written> {
+    switch (request.type) {
+      case 'put':
+        if (request.value.length > this.#valueBytesMax) {
+          throw new TooLargeError('value', request.value.length, this.#valueBytesMax)
+        }
+        return this.#coordinate(state, request, request.value)
+      case 'delete':
+        return this.#coordinate(state, request, null)
+      case 'merge': {
+        const storageKey = objectKey(request.bucket, request.key)
+        return this.#mergeObject(state, storageKey, request.object, request.durable ?? false)
+      }
+    }
+  }
+
   /** A put or delete coordinated here: a new dot of this vnode's actor. */
   async #coordinate(
     state: KvVnodeState,
     request: KvRequest & { type: 'put' | 'delete' },
     value: KvValue,
-  ): Promise<Result> {
+  ): Promise<Written> {
     const storageKey = objectKey(request.bucket, request.key)
     const local = await this.#load(state, storageKey)
     const context =
@@ -313,19 +329,7 @@ export class KvVnode
     const bytes = encodeObject(object, this.#objectBytesMax)
     next = await this.#storeEpoch(next)
     await state.backend.put(storageKey, bytes, { durable: request.durable ?? false })
-    return { kind: 'reply', reply: { type: 'written', object }, state: next }
-  }
-
-  async #merge(state: KvVnodeState, request: KvMerge): Promise<Result> {
-    const storageKey = objectKey(request.bucket, request.key)
-    const merged = await this.#mergeObject(
-      state,
-      storageKey,
-      request.object,
-      request.durable ?? false,
-    )
-    const reply: KvWriteReply = { type: 'written', object: merged.object }
-    return { kind: 'reply', reply, state: merged.state }
+    return { object, state: next }
   }
 
   /** Syncs `incoming` into the stored object; writes only when that changes the stored bytes. */
@@ -334,7 +338,7 @@ export class KvVnode
     storageKey: Uint8Array,
     incoming: KvObject,
     durable: boolean,
-  ): Promise<{ object: KvObject; state: KvVnodeState }> {
+  ): Promise<Written> {
     const stored = await state.backend.get(storageKey)
     const object = stored === undefined ? incoming : sync(incoming, decodeObject(stored))
     const bytes = encodeObject(object, this.#objectBytesMax)

@@ -147,7 +147,7 @@ export function wireServices(
     return init.reaches?.(member) ?? true
   }
   const coordinator = new KvCoordinator(
-    { transport, clock, scheduler, random: random.fork('coordinator') },
+    { transport, clock, scheduler, random: random.fork('coordinator'), vnodes: manager },
     {
       protocol,
       ring,

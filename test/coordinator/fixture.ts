@@ -3,7 +3,7 @@
  *
  *   SimNetwork transport ─┬─ serveVnodes(transport, manager, { authorize })   (serving replicas)
  *                         ├─ VnodeManager(KvVnode, MemoryStorage, TransportForwarder)
- *                         └─ KvCoordinator({ transport, clock, scheduler }, { ring, isUp, ... })
+ *                         └─ KvCoordinator({ transport, clock, scheduler, vnodes: manager }, { ring, isUp, ... })
  *
  * Every node shares one ring (claimed once for the owners) and one liveness view (`down`), as a node
  * would learn them from the cluster state. Guests coordinate but own no partitions. Everything runs on
@@ -106,7 +106,13 @@ export async function createKvCluster(init: KvClusterInit = {}): Promise<SimKvCl
     })
     serveVnodes(transport, manager, { protocol, authorize: (peer) => members.has(peer) })
     const coordinator = new KvCoordinator(
-      { transport, clock: scheduler, scheduler, random: root.fork(`coordinator/${id}`) },
+      {
+        transport,
+        clock: scheduler,
+        scheduler,
+        random: root.fork(`coordinator/${id}`),
+        vnodes: manager,
+      },
       {
         protocol,
         ring: () => ring,

@@ -1,5 +1,5 @@
 import { encode } from 'cborg'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   decodeVnodeMessage,
   decodeVnodeReply,
@@ -12,9 +12,9 @@ import {
   type VnodeMessage,
 } from '../../src/coordinator/index.ts'
 import { DecodeError, SeededRandom, TooLargeError } from '../../src/core/index.ts'
-import type { KvObject } from '../../src/kv/index.ts'
+import type { KvObject, KvRequest } from '../../src/kv/index.ts'
 import { keyPartition } from '../../src/ring/index.ts'
-import { RemoteError } from '../../src/transport/index.ts'
+import { RemoteError, TimeoutError } from '../../src/transport/index.ts'
 import { createKvCluster, storedValues, text, utf8 } from './fixture.ts'
 
 const object: KvObject = {
@@ -66,7 +66,12 @@ const messages: VnodeMessage[] = [
   {
     kind: 'command',
     partition: 1,
-    request: { type: 'merge', bucket: 'b', key: 'k', object, durable: true },
+    request: { type: 'merge', bucket: 'b', key: 'k', object, durable: true, returnBody: false },
+  },
+  {
+    kind: 'command',
+    partition: 1,
+    request: { type: 'merge', bucket: 'b', key: 'k', object, durable: false, returnBody: true },
   },
   {
     kind: 'coverage',
@@ -106,29 +111,42 @@ describe('vnode wire codec', () => {
       type: 'written',
       object,
     })
+    expect(decodeVnodeReply(encodeVnodeReply({ type: 'merged' }))).toEqual({ type: 'merged' })
     const keys = { type: 'keys', keys: [utf8('a'), utf8('b')] } as const
     expect(decodeVnodeReply(encodeVnodeReply(keys))).toEqual(keys)
+  })
+
+  it('acknowledges a merge in a few bytes, without the object', () => {
+    const merged = encodeVnodeReply({ type: 'merged' })
+    expect(merged.byteLength).toBeLessThan(16)
+    expect(encodeVnodeReply({ type: 'written', object }).byteLength).toBeGreaterThan(
+      merged.byteLength,
+    )
   })
 
   it.each([
     ['not CBOR', Uint8Array.of(0xff, 0x00)],
     ['not an array', encode({ a: 1 })],
-    ['an unknown version', encode([2, 'get', 0, 'b', 'k'])],
-    ['an unknown request', encode([1, 'scan', 0, 'b', 'k'])],
-    ['a missing field', encode([1, 'get', 0, 'b'])],
-    ['an extra field', encode([1, 'get', 0, 'b', 'k', 1])],
-    ['an empty key', encode([1, 'get', 0, 'b', ''])],
-    ['a negative partition', encode([1, 'get', -1, 'b', 'k'])],
-    ['a partition past the largest ring', encode([1, 'get', 16384, 'b', 'k'])],
-    ['a numeric key', encode([1, 'get', 0, 'b', 5])],
-    ['a non-boolean durable', encode([1, 'delete', 0, 'b', 'k', null, 1, null])],
-    ['an empty request id', encode([1, 'delete', 0, 'b', 'k', null, true, new Uint8Array()])],
-    ['a long request id', encode([1, 'delete', 0, 'b', 'k', null, true, new Uint8Array(33)])],
-    ['a text request id', encode([1, 'delete', 0, 'b', 'k', null, true, 'id'])],
+    ['an unknown version', encode([3, 'get', 0, 'b', 'k'])],
+    ['the previous format 1', encode([1, 'get', 0, 'b', 'k'])],
+    ['a format-1 merge', encode([1, 'merge', 0, 'b', 'k', encode([1, []]), false])],
+    ['a merge without returnBody', encode([2, 'merge', 0, 'b', 'k', encode([1, []]), false])],
+    ['a non-boolean returnBody', encode([2, 'merge', 0, 'b', 'k', encode([1, []]), false, 1])],
+    ['an unknown request', encode([2, 'scan', 0, 'b', 'k'])],
+    ['a missing field', encode([2, 'get', 0, 'b'])],
+    ['an extra field', encode([2, 'get', 0, 'b', 'k', 1])],
+    ['an empty key', encode([2, 'get', 0, 'b', ''])],
+    ['a negative partition', encode([2, 'get', -1, 'b', 'k'])],
+    ['a partition past the largest ring', encode([2, 'get', 16384, 'b', 'k'])],
+    ['a numeric key', encode([2, 'get', 0, 'b', 5])],
+    ['a non-boolean durable', encode([2, 'delete', 0, 'b', 'k', null, 1, null])],
+    ['an empty request id', encode([2, 'delete', 0, 'b', 'k', null, true, new Uint8Array()])],
+    ['a long request id', encode([2, 'delete', 0, 'b', 'k', null, true, new Uint8Array(33)])],
+    ['a text request id', encode([2, 'delete', 0, 'b', 'k', null, true, 'id'])],
     [
       'an unsorted context',
       encode([
-        1,
+        2,
         'delete',
         0,
         'b',
@@ -141,10 +159,13 @@ describe('vnode wire codec', () => {
         null,
       ]),
     ],
-    ['a zero context counter', encode([1, 'delete', 0, 'b', 'k', [['a', 0]], false, null])],
-    ['a malformed object', encode([1, 'merge', 0, 'b', 'k', encode([1, [['a', 0, []]]]), false])],
-    ['a bad filter Q', encode([1, 'listKeys', 0, 'b', [12, [1]]])],
-    ['a filter partition out of range', encode([1, 'listKeys', 0, 'b', [16, [16]]])],
+    ['a zero context counter', encode([2, 'delete', 0, 'b', 'k', [['a', 0]], false, null])],
+    [
+      'a malformed object',
+      encode([2, 'merge', 0, 'b', 'k', encode([1, [['a', 0, []]]]), false, false]),
+    ],
+    ['a bad filter Q', encode([2, 'listKeys', 0, 'b', [12, [1]]])],
+    ['a filter partition out of range', encode([2, 'listKeys', 0, 'b', [16, [16]]])],
   ])('refuses a request with %s as DecodeError', (_, bytes) => {
     expect(() => decodeVnodeMessage(bytes)).toThrow(DecodeError)
   })
@@ -161,9 +182,11 @@ describe('vnode wire codec', () => {
   })
 
   it('refuses malformed replies', () => {
-    expect(() => decodeVnodeReply(encode([1, 'written', null]))).toThrow(DecodeError)
-    expect(() => decodeVnodeReply(encode([1, 'keys', ['text']]))).toThrow(DecodeError)
-    expect(() => decodeVnodeReply(encode([1, 'ok', null]))).toThrow(DecodeError)
+    expect(() => decodeVnodeReply(encode([2, 'written', null]))).toThrow(DecodeError)
+    expect(() => decodeVnodeReply(encode([2, 'keys', ['text']]))).toThrow(DecodeError)
+    expect(() => decodeVnodeReply(encode([2, 'ok', null]))).toThrow(DecodeError)
+    expect(() => decodeVnodeReply(encode([2, 'merged', encode([1, []])]))).toThrow(DecodeError)
+    expect(() => decodeVnodeReply(encode([1, 'written', encode([1, []])]))).toThrow(DecodeError)
   })
 })
 
@@ -200,7 +223,8 @@ describe('vnode server and client over the simulated network', () => {
   it('answers malformed bytes with ERR_DECODE and keeps serving', async () => {
     const cluster = await createKvCluster()
     const from = cluster.node('node-1').transport
-    for (const bytes of [Uint8Array.of(0xff), encode([1, 'get', 0, 'b']), encode('x')]) {
+    const formatOne = encode([1, 'get', 0, 'b', 'k'])
+    for (const bytes of [Uint8Array.of(0xff), encode([2, 'get', 0, 'b']), encode('x'), formatOne]) {
       const error = await cluster.run(
         from.request('node-0', cluster.protocol, bytes).catch((e: unknown) => e),
       )
@@ -257,6 +281,60 @@ describe('vnode server and client over the simulated network', () => {
         .catch((e: unknown) => e),
     )
     expect((error as RemoteError).remoteCode).toBe(TooLargeError.code)
+  })
+
+  it('serves a coordinator’s own replica in-process: no request to itself crosses the transport', async () => {
+    const cluster = await createKvCluster()
+    const partition = keyPartition(cluster.ring, 'b', 'k')
+    const self = cluster.ring.owners[partition]!
+    const node = cluster.node(self)
+    const requests = vi.spyOn(node.transport, 'request')
+    const put = await cluster.run(node.coordinator.put('b', 'k', utf8('v')))
+    expect(put.coordinator.member).toBe(self)
+    const got = await cluster.run(node.coordinator.get('b', 'k', { r: 3 }))
+    expect(got.values.map(text)).toEqual(['v'])
+    expect(requests.mock.calls.map(([peer]) => peer)).not.toContain(self)
+    expect(requests).toHaveBeenCalled()
+    expect(await storedValues(node, partition, 'b', 'k')).toEqual(['v'])
+  })
+
+  it('gives a local request the deadline and signal of a remote one, and its own copy of a value', async () => {
+    const cluster = await createKvCluster()
+    const transport = cluster.node('node-0').transport
+    const seen: KvRequest[] = []
+    const client = new VnodeClient({
+      transport,
+      protocol: cluster.protocol,
+      random: new SeededRandom(4),
+      local: {
+        scheduler: cluster.scheduler,
+        vnodes: {
+          command: (_partition, request) => {
+            seen.push(request)
+            return new Promise(() => {}) // a vnode that never answers
+          },
+          coverage: () => new Promise(() => {}),
+        },
+      },
+    })
+    const get = { type: 'get', bucket: 'b', key: 'k' } as const
+    const late = client.command('node-0', 0, get, { timeoutMs: 50 }).catch((e: unknown) => e)
+    expect(await cluster.run(late)).toBeInstanceOf(TimeoutError)
+    const listing = client
+      .coverage('node-0', 0, { type: 'listKeys', bucket: 'b' }, undefined, { timeoutMs: 50 })
+      .catch((e: unknown) => e)
+    expect(await cluster.run(listing)).toBeInstanceOf(TimeoutError)
+    const controller = new AbortController()
+    const aborted = client
+      .command('node-0', 0, get, { signal: controller.signal })
+      .catch((e: unknown) => e)
+    controller.abort(new Error('caller gave up'))
+    expect(await cluster.run(aborted)).toEqual(new Error('caller gave up'))
+    const value = utf8('mine')
+    void client.command('node-0', 0, { type: 'put', bucket: 'b', key: 'k', value })
+    value.fill(0)
+    const put = seen.at(-1)
+    expect(put?.type === 'put' && text(put.value)).toBe('mine')
   })
 
   it('forwards a handing-off vnode’s requests to the target member (TransportForwarder)', async () => {

@@ -43,6 +43,7 @@ export function kvNode(
       async command(_target, request) {
         forwarded.push(request)
         if (request.type === 'get') throw new Error('reads are not forwarded in these tests')
+        if (request.type === 'merge' && request.returnBody !== true) return { type: 'merged' }
         return {
           type: 'written',
           object: request.type === 'merge' ? request.object : { entries: [] },
@@ -106,7 +107,7 @@ export function merge(
   key: string,
   object: KvObject,
 ): Promise<KvObject> {
-  return written(node.manager.command(P, { type: 'merge', bucket, key, object }))
+  return written(node.manager.command(P, { type: 'merge', bucket, key, object, returnBody: true }))
 }
 
 /** The live values of a key as strings. */

@@ -83,6 +83,15 @@ describe('KV vnode: get, put, siblings, delete', () => {
     expect(await valuesOf(node, 'b', 'k')).toEqual([])
   })
 
+  it('acknowledges a merge without the object unless asked for it (returnBody)', async () => {
+    const a = kvNode()
+    const fromB = await put(kvNode({ memberId: 'node-b' }), 'b', 'k', 'x')
+    const merge = { type: 'merge', bucket: 'b', key: 'k', object: fromB } as const
+    expect(await a.manager.command(P, merge)).toEqual({ type: 'merged' })
+    const body = await a.manager.command(P, { ...merge, returnBody: true })
+    expect(body).toEqual({ type: 'written', object: fromB })
+  })
+
   it('merges a replica object idempotently, keeping concurrent values as siblings', async () => {
     const a = kvNode({ memberId: 'node-a' })
     const b = kvNode({ memberId: 'node-b', random: new SeededRandom(2) })
@@ -295,11 +304,22 @@ describe('KV vnode: handoff', () => {
     const reply = await put(node, 'b', 'k', 'during', context)
     expect(node.forwarded).toHaveLength(1)
     const forwarded = node.forwarded[0]!
-    expect(forwarded).toMatchObject({ type: 'merge', bucket: 'b', key: 'k' })
+    // The put's coordinator needs the object back, so the forwarded merge asks for it.
+    expect(forwarded).toMatchObject({ type: 'merge', bucket: 'b', key: 'k', returnBody: true })
     expect(forwarded.type === 'merge' && values(forwarded.object)).toEqual([utf8('during')])
     expect(reply).toEqual(forwarded.type === 'merge' && forwarded.object)
+    // A replica's merge is forwarded as it came: acknowledged, without the object.
+    const fromB = await put(kvNode({ memberId: 'node-b' }), 'b', 'k', 'elsewhere')
+    const merged = await node.manager.command(P, {
+      type: 'merge',
+      bucket: 'b',
+      key: 'k',
+      object: fromB,
+    })
+    expect(merged).toEqual({ type: 'merged' })
+    expect(node.forwarded[1]).toMatchObject({ type: 'merge', returnBody: false })
     await host.cancelHandoff()
-    expect(await valuesOf(node, 'b', 'k')).toEqual(['during'])
+    expect((await valuesOf(node, 'b', 'k')).sort()).toEqual(['during', 'elsewhere'])
   })
 
   it('after a finished handoff the data and epoch record are gone, so the partition is not restarted', async () => {
