@@ -20,6 +20,7 @@ import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { PeerGate } from './peer-gate.ts'
 import { type GossipInit, type SolarOrbitLibp2p, solarOrbitServices } from './services.ts'
+import { wholeMessages } from './whole-messages.ts'
 
 /** Options of {@link createBrowserLibp2pNode}. */
 export interface BrowserLibp2pNodeInit extends GossipInit {
@@ -45,7 +46,8 @@ export interface BrowserLibp2pNodeInit extends GossipInit {
 
 /**
  * Creates a stopped libp2p node for a browser page: WebSockets dials, WebRTC (signalled through a
- * circuit relay) and circuit relay reservations, noise, yamux, identify and gossipsub. Once started,
+ * circuit relay) and circuit relay reservations, noise (each message one WebSocket message, see
+ * `whole-messages.ts`), yamux, identify and gossipsub. Once started,
  * it takes a reservation on the first relay it connects to; its `getMultiaddrs()` then include a
  * `/p2p-circuit/webrtc/p2p/<self>` address for other browsers to dial.
  */
@@ -63,7 +65,7 @@ export async function createBrowserLibp2pNode(
       webRTC({ rtcConfiguration: { iceServers: init.iceServers ?? [] } }),
       circuitRelayTransport(),
     ],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [wholeMessages(noise())],
     streamMuxers: [yamux()],
     connectionGater: gate.gater(),
     services: solarOrbitServices(init),

@@ -1,6 +1,6 @@
 /**
  * Builds the libp2p node a Solar Orbit peer runs on in Node and Deno: TCP and WebSockets, noise
- * encryption, yamux multiplexing, identify (gossipsub learns its peers' protocols through it) and
+ * encryption (each message written whole, see `whole-messages.ts`), yamux multiplexing, identify (gossipsub learns its peers' protocols through it) and
  * gossipsub for the cluster's broadcast channel. The node is created stopped; `Libp2pTransport` starts
  * and stops it. With `relayServer` it also relays for browser peers, which reach each other only
  * through a relay (see `browser-node.ts`).
@@ -15,6 +15,7 @@ import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { PeerGate } from './peer-gate.ts'
 import { type GossipInit, type SolarOrbitLibp2p, solarOrbitServices } from './services.ts'
+import { wholeMessages } from './whole-messages.ts'
 
 /** Options of {@link createLibp2pNode}. */
 export interface Libp2pNodeInit extends GossipInit {
@@ -46,7 +47,7 @@ export async function createLibp2pNode(init: Libp2pNodeInit = {}): Promise<Solar
     privateKey: init.privateKey ?? (await generateKeyPair('Ed25519')),
     addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp(), webSockets()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [wholeMessages(noise())],
     streamMuxers: [yamux()],
     connectionGater: gate.gater(),
     connectionManager: {
