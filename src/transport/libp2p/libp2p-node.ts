@@ -1,9 +1,9 @@
 /**
  * Builds the libp2p node a Solar Orbit peer runs on in Node and Deno: TCP and WebSockets, noise
- * encryption (each message written whole, see `whole-messages.ts`), yamux multiplexing, identify (gossipsub learns its peers' protocols through it) and
- * gossipsub for the cluster's broadcast channel. The node is created stopped; `Libp2pTransport` starts
- * and stops it. With `relayServer` it also relays for browser peers, which reach each other only
- * through a relay (see `browser-node.ts`).
+ * encryption (each message written whole, see `whole-messages.ts`), yamux multiplexing, identify
+ * (gossipsub learns its peers' protocols through it) and gossipsub for the cluster's broadcast
+ * channel. The node is created stopped; `Libp2pTransport` starts and stops it. With `relayServer` it
+ * also relays for browser peers, which reach each other only through a relay (see `browser-node.ts`).
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
