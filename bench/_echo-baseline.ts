@@ -18,6 +18,7 @@ import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { timerScheduler } from '../src/runtime/system-ports.ts'
 import { createLibp2pNode, Libp2pTransport } from '../src/transport/libp2p/index.ts'
+import { closedLoop, type LoopTiming, type Request } from './_closed-loop.ts'
 import {
   ECHO_MUX_PROTOCOL,
   ECHO_STREAM_PROTOCOL,
@@ -79,17 +80,23 @@ const ALL_MODES: EchoMode[] = [
 ]
 const BASELINE_MODES: EchoMode[] = ['stream-per-worker', 'multiplexed']
 
-/** Runs the echo baseline against a freshly spawned server process and returns the figures. */
-export async function measureEchoBaseline(init: EchoBaselineInit = {}): Promise<EchoReport> {
-  const payloadBytes = init.payloadBytes ?? 1024
-  const durationMs = init.durationMs ?? 3000
-  const warmupMs = init.warmupMs ?? 500
-  const concurrencies = init.concurrencies ?? [1, 64]
-  const modes = init.modes ?? ALL_MODES
-  const startedAt = new Date().toISOString()
-  const machine = { cpus: availableParallelism(), loadAverage: loadavg() }
-  const totalMs = modes.length * concurrencies.length * (durationMs + warmupMs)
-  const server = await spawnServer(totalMs + 60_000)
+/** A running echo server process and a client node connected to it, measured as often as wanted. */
+export interface EchoSession {
+  /** Measures `mode` at `concurrency`; rejects if any echo failed. */
+  measure(mode: EchoMode, concurrency: number, timing: LoopTiming): Promise<EchoMeasurement>
+  /** Stops the client and the server process. */
+  stop(): Promise<void>
+}
+
+/**
+ * Spawns the echo server (it ends itself after `lifetimeMs`, or when this process exits) and connects
+ * a client node to it.
+ */
+export async function startEchoSession(
+  payloadBytes: number,
+  lifetimeMs: number,
+): Promise<EchoSession> {
+  const server = await spawnServer(lifetimeMs)
   const transport = new Libp2pTransport({
     node: await createLibp2pNode(),
     scheduler: timerScheduler,
@@ -100,11 +107,37 @@ export async function measureEchoBaseline(init: EchoBaselineInit = {}): Promise<
     const connection = await transport.node.dial(multiaddr(server.addr))
     const client: EchoClient = { connection, transport, serverId }
     const payload = new Uint8Array(payloadBytes).fill(7)
+    return {
+      measure: (mode, concurrency, timing) =>
+        measureMode(client, mode, concurrency, payload, timing),
+      async stop() {
+        await transport.stop()
+        await server.stop()
+      },
+    }
+  } catch (error) {
+    await transport.stop()
+    await server.stop()
+    throw error
+  }
+}
+
+/** Runs the echo baseline against a freshly spawned server process and returns the figures. */
+export async function measureEchoBaseline(init: EchoBaselineInit = {}): Promise<EchoReport> {
+  const payloadBytes = init.payloadBytes ?? 1024
+  const durationMs = init.durationMs ?? 3000
+  const warmupMs = init.warmupMs ?? 500
+  const concurrencies = init.concurrencies ?? [1, 64]
+  const modes = init.modes ?? ALL_MODES
+  const startedAt = new Date().toISOString()
+  const machine = { cpus: availableParallelism(), loadAverage: loadavg() }
+  const totalMs = modes.length * concurrencies.length * (durationMs + warmupMs)
+  const session = await startEchoSession(payloadBytes, totalMs + 60_000)
+  try {
     const measurements: EchoMeasurement[] = []
     for (const mode of modes) {
       for (const concurrency of concurrencies) {
-        const timing = { durationMs, warmupMs }
-        measurements.push(await measureMode(client, mode, concurrency, payload, timing))
+        measurements.push(await session.measure(mode, concurrency, { durationMs, warmupMs }))
       }
     }
     return {
@@ -117,8 +150,7 @@ export async function measureEchoBaseline(init: EchoBaselineInit = {}): Promise<
       baseline: pickBaseline(measurements, concurrencies),
     }
   } finally {
-    await transport.stop()
-    await server.stop()
+    await session.stop()
   }
 }
 
@@ -151,9 +183,6 @@ function pickBaseline(measurements: EchoMeasurement[], concurrencies: number[]):
   return baseline
 }
 
-/** One request: resolves when its echo arrived. */
-type EchoOp = () => Promise<void>
-
 /** The client's ways to reach the server. */
 interface EchoClient {
   /** For the raw modes. */
@@ -168,12 +197,12 @@ async function measureMode(
   mode: EchoMode,
   concurrency: number,
   payload: Uint8Array,
-  timing: { durationMs: number; warmupMs: number },
+  timing: LoopTiming,
 ): Promise<EchoMeasurement> {
   const check = (answer: { byteLength: number }, expected: number): void => {
     if (answer.byteLength !== expected) throw new Error(`echo of ${answer.byteLength} bytes`)
   }
-  const perRequest: EchoOp = async () => {
+  const perRequest: Request = async () => {
     const stream = await connection.newStream(ECHO_STREAM_PROTOCOL, {
       maxOutboundStreams: STREAM_LIMIT,
     })
@@ -187,64 +216,28 @@ async function measureMode(
       await connection.newStream(ECHO_MUX_PROTOCOL, { maxOutboundStreams: STREAM_LIMIT }),
     )
   const clients: MuxEchoClient[] = []
-  let ops: EchoOp[]
+  let workers: Request[]
   if (mode === 'stream-per-request') {
-    ops = Array.from({ length: concurrency }, () => perRequest)
+    workers = Array.from({ length: concurrency }, () => perRequest)
   } else if (mode === 'transport') {
-    const viaTransport: EchoOp = async () =>
+    const viaTransport: Request = async () =>
       check(await transport.request(serverId, ECHO_TRANSPORT_PROTOCOL, payload), payload.byteLength)
-    ops = Array.from({ length: concurrency }, () => viaTransport)
+    workers = Array.from({ length: concurrency }, () => viaTransport)
   } else {
     const count = mode === 'multiplexed' ? 1 : concurrency
     for (let i = 0; i < count; i++) clients.push(await openClient())
-    ops = Array.from({ length: concurrency }, (_, i) => {
+    workers = Array.from({ length: concurrency }, (_, i) => {
       const client = clients[i % count]!
       return async () => check(await client.echo(payload), payload.byteLength + 4)
     })
   }
   try {
-    const latencies = await closedLoop(ops, timing.warmupMs, timing.durationMs)
-    return summarize(mode, concurrency, latencies, timing.durationMs)
+    const result = await closedLoop(workers, timing)
+    if (result.failures > 0) throw new Error(`${result.failures} ${mode} echoes failed`)
+    const { requests, opsPerSec, p50Ms, p99Ms } = result
+    return { mode, concurrency, requests, opsPerSec, p50Ms, p99Ms }
   } finally {
     await Promise.all(clients.map((c) => c.close()))
-  }
-}
-
-/**
- * Runs each op in its own loop for `warmupMs + durationMs` and returns the latencies (ms) of the
- * requests that started after the warm-up and before the end.
- */
-async function closedLoop(ops: EchoOp[], warmupMs: number, durationMs: number): Promise<number[]> {
-  const measureFrom = performance.now() + warmupMs
-  const end = measureFrom + durationMs
-  const latencies: number[] = []
-  await Promise.all(
-    ops.map(async (op) => {
-      for (let start = performance.now(); start < end; start = performance.now()) {
-        await op()
-        if (start >= measureFrom) latencies.push(performance.now() - start)
-      }
-    }),
-  )
-  return latencies
-}
-
-function summarize(
-  mode: EchoMode,
-  concurrency: number,
-  latencies: number[],
-  durationMs: number,
-): EchoMeasurement {
-  const sorted = Float64Array.from(latencies).sort()
-  const at = (q: number): number =>
-    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
-  return {
-    mode,
-    concurrency,
-    requests: sorted.length,
-    opsPerSec: sorted.length / (durationMs / 1000),
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
   }
 }
 

@@ -1,18 +1,26 @@
 /**
- * `npm run bench -- mesh [--duration-ms N] [--warmup-ms N] [--settle-ms N]`: quorum requests on a real
- * three-member cluster (three Node processes on TCP loopback, memory storage, N 3, R 2, W 2, 1 KB
- * values), get and put at concurrency 1 and 64, coordinated by one member (so one replica is local, as
- * for an application running on a member), beside the raw libp2p echo baseline measured in the same run
- * (`_echo-baseline.ts`: the faster long-lived-stream mode per concurrency). Prints a table and writes
- * `bench/results/mesh.json`.
+ * `npm run bench -- mesh [--rounds N] [--duration-ms N] [--warmup-ms N] [--settle-ms N]`: quorum
+ * requests on a real three-member cluster (three Node processes on TCP loopback, memory storage, N 3,
+ * R 2, W 2, 1 KB values), get and put at concurrency 1 and 64, coordinated by one member (so one
+ * replica is local, as for an application running on a member), beside the raw libp2p echo baseline.
+ * Prints a table and writes `bench/results/mesh.json`.
  *
- * The members must be warm before anything is measured: their request path keeps getting faster for
- * about ten seconds of load while V8 optimizes it (here the first 2 s of gets at concurrency 1 ran at
- * about 1.5 times the p50 of later ones, on 1.4 times the CPU per request, with no GC difference). So
- * the cluster first serves `settle-ms` of unmeasured gets, half at each concurrency (gets, so that the
- * store does not grow), and then each row measures `duration-ms` after `warmup-ms` of its own. Each
- * row also reports the CPU time each member spent per request (user + system, coordinator first): at
- * concurrency 1 the three members share two CPUs, so CPU per request shows up as latency.
+ * The baseline is a raw echo of 1 KB (`_echo-protocols.ts`: length-prefixed frames, nothing of Solar
+ * Orbit on top) on long-lived streams, one per worker or one shared, whichever is faster, measured
+ * two ways: between two fresh processes of their own (`_echo-baseline.ts`), and from the coordinating
+ * member to another over the very connection its quorum requests use. Each row takes the fastest of
+ * those four echoes as its baseline: the lowest p50 and the highest rate. For reference the run also
+ * measures the raw echo sent to both other members at once and done at the first answer, which is
+ * the network part of a quorum request with nothing on top.
+ *
+ * A shared two-CPU machine drifts by tens of percent within minutes, so no measurement is compared
+ * with one taken minutes apart: the run repeats `rounds` rounds, each measuring every echo, get and
+ * put at both concurrencies in turn, and reports the median over the rounds of each figure and of
+ * each round's ratio. Before the first round the members serve `settle-ms` of unmeasured gets, half
+ * at each concurrency: their request path keeps getting faster for about ten seconds of load while
+ * V8 optimizes it. Each row also reports the CPU time each member spent per request (user + system,
+ * coordinator first): at concurrency 1 the three members share two CPUs, so CPU per request shows up
+ * as latency.
  *
  * Targets: get and put p50 at concurrency 1 within 1.5× the echo p50 (a quorum request needs one
  * round trip to a remote replica when the coordinator holds one, and the echo is one round trip), and
@@ -25,27 +33,36 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { measureEchoBaseline } from './_echo-baseline.ts'
+import { type LoopResult, type LoopTiming, median } from './_closed-loop.ts'
+import { type EchoMode, startEchoSession } from './_echo-baseline.ts'
 import { formatTable } from './_table.ts'
 
 const { values } = parseArgs({
   options: {
-    'duration-ms': { type: 'string', default: '3000' },
-    'warmup-ms': { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '5' },
+    'duration-ms': { type: 'string', default: '1500' },
+    'warmup-ms': { type: 'string', default: '300' },
     'settle-ms': { type: 'string', default: '8000' },
   },
 })
-const durationMs = Number(values['duration-ms'])
-const warmupMs = Number(values['warmup-ms'])
+const rounds = Number(values.rounds)
+const timing: LoopTiming = {
+  durationMs: Number(values['duration-ms']),
+  warmupMs: Number(values['warmup-ms']),
+}
 const settleMs = Number(values['settle-ms'])
-const concurrencies = [1, 64]
+const concurrencies = [1, 64] as const
+const ops = ['get', 'put'] as const
+const echoModes: EchoMode[] = ['stream-per-worker', 'multiplexed']
+const valueBytes = 1024
+const keys = 1000
 const PEER = join(import.meta.dirname, '_mesh-peer.ts')
 
 interface Member {
   id: string
   addrs: string[]
   child: ChildProcess
-  send(command: object, timeoutMs?: number): Promise<Record<string, unknown>>
+  send(command: object): Promise<Record<string, unknown>>
 }
 
 async function spawnMember(dir: string, join?: string): Promise<Member> {
@@ -65,32 +82,42 @@ async function spawnMember(dir: string, join?: string): Promise<Member> {
   return {
     ...hello,
     child,
-    send: (command, timeoutMs = 120_000) =>
+    send: (command) =>
       new Promise((resolve, reject) => {
         const n = ++seq
-        const timer = setTimeout(() => reject(new Error('mesh peer did not answer')), timeoutMs)
+        const timer = setTimeout(() => reject(new Error('mesh peer did not answer')), 300_000)
         waiting.set(n, (reply) => {
           clearTimeout(timer)
           waiting.delete(n)
-          resolve(reply)
+          if (reply.ok) resolve(reply)
+          else reject(new Error(`mesh peer: ${String(reply.error)}`))
         })
         child.stdin!.write(`${JSON.stringify({ ...command, seq: n })}\n`)
       }),
   }
 }
 
+/** One op at one concurrency in one round, with the baseline measured in the same round. */
+interface Sample {
+  op: (typeof ops)[number]
+  concurrency: number
+  result: LoopResult
+  cpuUsPerOp: number[]
+  echoP50Ms: number
+  echoOpsPerSec: number
+  /** Raw echo to both other members, first answer (concurrency 1 only). */
+  fanOutEchoP50Ms?: number
+  /** Every echo of the round at this concurrency, by `<where> <mode>`. */
+  echoes: Record<string, Pick<LoopResult, 'p50Ms' | 'opsPerSec'>>
+}
+
 const startedAt = new Date().toISOString()
 const machine = { cpus: availableParallelism(), loadAverage: loadavg() }
-console.log(`echo baseline (${durationMs} ms per row)...`)
-const echo = await measureEchoBaseline({
-  durationMs,
-  warmupMs: 500,
-  concurrencies,
-  modes: ['stream-per-worker', 'multiplexed'],
-})
-
 const root = mkdtempSync(join(tmpdir(), 'solar-orbit-mesh-'))
 const members: Member[] = []
+const perRoundMs =
+  2 * (echoModes.length * 2 + 1 + ops.length) * (timing.durationMs + timing.warmupMs)
+const session = await startEchoSession(valueBytes, rounds * perRoundMs + 600_000)
 try {
   members.push(await spawnMember(join(root, 'a')))
   const bootstrap = members[0]!.addrs[0]!
@@ -102,50 +129,102 @@ try {
     if (Date.now() > deadline) throw new Error(`cluster did not settle: ${JSON.stringify(all)}`)
     await new Promise((r) => setTimeout(r, 250))
   }
-  const coordinator = members[0]!
-  // Seed the keys the gets read.
-  await coordinator.send({ cmd: 'run', op: 'put', prefix: 'seed', valueBytes: 1024, keys: 1000 })
-  const ops = ['get', 'put'] as const
-  const spec = { cmd: 'run', valueBytes: 1024, keys: 1000 }
+  const [coordinator, ...replicas] = members as [Member, Member, Member]
+  await coordinator.send({ cmd: 'seed', keys, valueBytes })
   for (const concurrency of concurrencies) {
     const settle = { durationMs: settleMs / 2, warmupMs: 0, prefix: 'settle' }
-    await coordinator.send({ ...spec, ...settle, op: 'get', concurrency })
+    await coordinator.send({ cmd: 'run', op: 'get', concurrency, keys, valueBytes, ...settle })
   }
   const cpuTimes = async (): Promise<number[]> =>
     (await Promise.all(members.map((m) => m.send({ cmd: 'cpu' })))).map(
       (usage) => (usage.user as number) + (usage.system as number),
     )
-  const rows = []
-  for (const op of ops) {
+  const clusterEcho = async (targets: Member[], mode: EchoMode, concurrency: number) =>
+    (await coordinator.send({
+      cmd: 'echo',
+      mode,
+      targets: targets.map((t) => t.id),
+      concurrency,
+      payloadBytes: valueBytes,
+      ...timing,
+    })) as unknown as LoopResult
+
+  const samples: Sample[] = []
+  for (let round = 0; round < rounds; round++) {
+    console.log(`round ${round + 1} of ${rounds}...`)
     for (const concurrency of concurrencies) {
-      const cpuBefore = await cpuTimes()
-      const result = await coordinator.send({
-        ...spec,
-        op,
-        concurrency,
-        durationMs,
-        warmupMs,
-        prefix: `${op}-${concurrency}`,
-      })
-      const cpuAfter = await cpuTimes()
-      if (!result.ok || (result.failures as number) > 0) {
-        console.warn(`${op} at concurrency ${concurrency}: ${JSON.stringify(result)}`)
+      const echoes: Sample['echoes'] = {}
+      for (const mode of echoModes) {
+        echoes[`processes ${mode}`] = await session.measure(mode, concurrency, timing)
+        echoes[`members ${mode}`] = await clusterEcho([replicas[0]], mode, concurrency)
       }
-      const base = echo.baseline.find((b) => b.concurrency === concurrency)!
-      rows.push({
-        op,
-        concurrency,
-        opsPerSec: result.opsPerSec as number,
-        p50Ms: result.p50Ms as number,
-        p99Ms: result.p99Ms as number,
-        failures: result.failures as number,
-        cpuUsPerOp: cpuAfter.map((t, i) => (t - cpuBefore[i]!) / (result.completed as number)),
-        echoOpsPerSec: base.opsPerSec,
-        echoP50Ms: base.p50Ms,
-        echoMode: base.mode,
-      })
+      const fanOut =
+        concurrency === 1 ? await clusterEcho(replicas, 'multiplexed', concurrency) : undefined
+      const echoList = Object.values(echoes)
+      for (const op of ops) {
+        const cpuBefore = await cpuTimes()
+        const result = (await coordinator.send({
+          cmd: 'run',
+          op,
+          concurrency,
+          keys,
+          valueBytes,
+          prefix: `${op}-${concurrency}-${round}`,
+          ...timing,
+        })) as unknown as LoopResult
+        const cpuAfter = await cpuTimes()
+        if (result.failures > 0)
+          console.warn(`${op} at concurrency ${concurrency}: ${result.failures} failed`)
+        samples.push({
+          op,
+          concurrency,
+          result,
+          cpuUsPerOp: cpuAfter.map((t, i) => (t - cpuBefore[i]!) / result.completed),
+          echoP50Ms: Math.min(...echoList.map((e) => e.p50Ms)),
+          echoOpsPerSec: Math.max(...echoList.map((e) => e.opsPerSec)),
+          ...(fanOut !== undefined && { fanOutEchoP50Ms: fanOut.p50Ms }),
+          echoes,
+        })
+      }
     }
   }
+
+  const rows = ops.flatMap((op) =>
+    concurrencies.map((concurrency) => {
+      const mine = samples.filter((s) => s.op === op && s.concurrency === concurrency)
+      const of = (f: (s: Sample) => number): number => median(mine.map(f))
+      const fanOut = mine.map((s) => s.fanOutEchoP50Ms).filter((p) => p !== undefined)
+      const echoNames = Object.keys(mine[0]!.echoes)
+      return {
+        op,
+        concurrency,
+        opsPerSec: of((s) => s.result.opsPerSec),
+        p50Ms: of((s) => s.result.p50Ms),
+        p99Ms: of((s) => s.result.p99Ms),
+        failures: mine.reduce((n, s) => n + s.result.failures, 0),
+        cpuUsPerOp: mine[0]!.cpuUsPerOp.map((_, i) => of((s) => s.cpuUsPerOp[i]!)),
+        echoOpsPerSec: of((s) => s.echoOpsPerSec),
+        echoP50Ms: of((s) => s.echoP50Ms),
+        p50Ratio: of((s) => s.result.p50Ms / s.echoP50Ms),
+        opsRatio: of((s) => s.result.opsPerSec / s.echoOpsPerSec),
+        ...(fanOut.length > 0 && { fanOutEchoP50Ms: median(fanOut) }),
+        echoes: Object.fromEntries(
+          echoNames.map((name) => [
+            name,
+            {
+              p50Ms: of((s) => s.echoes[name]!.p50Ms),
+              opsPerSec: of((s) => s.echoes[name]!.opsPerSec),
+            },
+          ]),
+        ),
+      }
+    }),
+  )
+
+  const load = machine.loadAverage.map((l) => l.toFixed(2)).join(' ')
+  console.log(
+    `mesh: 3 Node members, N 3 R 2 W 2, 1 KB values, memory storage, ${rounds} rounds of ${timing.durationMs} ms per row, ${machine.cpus} CPUs, load ${load}; medians over the rounds`,
+  )
   const table = [
     [
       'op',
@@ -170,22 +249,34 @@ try {
       r.cpuUsPerOp.map((us) => us.toFixed(0)).join('/'),
       r.echoOpsPerSec.toFixed(0),
       r.echoP50Ms.toFixed(3),
-      (r.p50Ms / r.echoP50Ms).toFixed(2),
-      (r.opsPerSec / r.echoOpsPerSec).toFixed(2),
+      r.p50Ratio.toFixed(2),
+      r.opsRatio.toFixed(2),
     ])
   }
-  const load = machine.loadAverage.map((l) => l.toFixed(2)).join(' ')
-  console.log(
-    `mesh: 3 Node members, N 3 R 2 W 2, 1 KB values, memory storage, ${durationMs} ms per row, ${machine.cpus} CPUs, load ${load}`,
-  )
   console.log(formatTable(table))
+  const echoTable = [['echo', 'conc', 'ops/s', 'p50 ms']]
+  for (const r of rows.filter((row) => row.op === 'get')) {
+    for (const [name, e] of Object.entries(r.echoes)) {
+      echoTable.push([name, String(r.concurrency), e.opsPerSec.toFixed(0), e.p50Ms.toFixed(3)])
+    }
+    if (r.fanOutEchoP50Ms !== undefined) {
+      echoTable.push([
+        'members fan-out to two, first answer',
+        '1',
+        '',
+        r.fanOutEchoP50Ms.toFixed(3),
+      ])
+    }
+  }
+  console.log(formatTable(echoTable))
   console.log('targets: p50/echo <= 1.5 at conc 1; ops/echo >= 0.33 at conc 64')
   const dir = join(import.meta.dirname, 'results')
   mkdirSync(dir, { recursive: true })
-  const report = { startedAt, node: process.version, machine, durationMs, warmupMs, settleMs, rows }
+  const report = { startedAt, node: process.version, machine, rounds, ...timing, settleMs, rows }
   writeFileSync(join(dir, 'mesh.json'), `${JSON.stringify(report, null, 2)}\n`)
   console.log(`wrote ${join(dir, 'mesh.json')}`)
 } finally {
+  await session.stop()
   await Promise.all(
     members.map(
       (m) =>
