@@ -40,6 +40,7 @@ export type { ReplicaAnswer, ReplicaFailure } from './replica.ts'
 export type { CoordinatorLogger, CoordinatorOptions } from './request.ts'
 export {
   kvVnodeProtocol,
+  LOCAL_TIMEOUT_MS,
   type LocalVnodes,
   type VnodeCallOptions,
   VnodeClient,

@@ -27,8 +27,9 @@ import type {
   CoordinatorOptions,
   PlannedRequest,
 } from './request.ts'
-import { type LocalVnodes, VnodeClient } from './vnode-client.ts'
+import { VnodeClient } from './vnode-client.ts'
 import type { VnodeCodecInit } from './vnode-codec.ts'
+import type { KvVnodes } from './vnode-server.ts'
 
 /** Default of {@link KvCoordinatorInit.timeoutMs}: 5000 ms. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000
@@ -44,11 +45,11 @@ export interface KvCoordinatorComponents {
   /** Draws request ids of writes (see `VnodeClientInit.random`); must not replay across restarts. */
   readonly random: Random
   /**
-   * This node's vnodes, which then serve its own replicas in-process (see `VnodeClientInit.local`); a
-   * `VnodeManager` of the KV service fits.
-   * Default: none, so they are asked through the transport like any other member's.
+   * This node's vnodes (a `VnodeManager` of the KV service fits), which then serve its own replicas
+   * in-process (see `VnodeClientInit.local`). Default: none, so they are asked through the transport
+   * like any other member's.
    */
-  readonly vnodes?: LocalVnodes['vnodes']
+  readonly vnodes?: KvVnodes
 }
 
 /** Options of a {@link KvCoordinator}. */

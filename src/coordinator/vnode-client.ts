@@ -2,9 +2,8 @@
  * The requesting side of the KV vnode protocol: sends a command or coverage request to the vnode of one
  * partition on one member over the {@link Transport}, and validates the reply (riak_core's
  * `riak_core_vnode_master:command` across nodes). Coordinators treat local and remote replicas alike:
- * a command for this node's own vnodes runs on them in-process when the client was given them
- * ({@link VnodeClientInit.local}, riak_core's local `gen_fsm` send), else through the transport's local
- * handler.
+ * a request for this node's own vnodes runs on them in-process when the client was given them
+ * ({@link VnodeClientInit.local}), else through the transport's local handler.
  */
 import { copyBytes, DecodeError, type Random, type Scheduler } from '../core/index.ts'
 import type {
@@ -60,10 +59,11 @@ export interface VnodeClientInit extends VnodeCodecInit {
 export interface LocalVnodes {
   /** Runs requests on the vnode of a partition (a `VnodeManager` of the KV service fits). */
   readonly vnodes: KvVnodes
-  /** Arms the deadline of a local request. */
+  /**
+   * Arms the deadline of a local request: its `timeoutMs`, or {@link LOCAL_TIMEOUT_MS} without one
+   * (the libp2p transport's default).
+   */
   readonly scheduler: Scheduler
-  /** Deadline of a local request without its own `timeoutMs`, in ms. Default: `10000`. */
-  readonly timeoutMs?: number
 }
 
 /** Options of one vnode request. */
@@ -86,8 +86,8 @@ type ReplyOf<R extends KvRequest> = R extends { type: 'get' }
       ? KvMergedReply
       : KvWriteReply
 
-/** Default of {@link LocalVnodes.timeoutMs}. */
-const LOCAL_TIMEOUT_MS = 10_000
+/** Deadline of a local request without its own `timeoutMs`, in ms. */
+export const LOCAL_TIMEOUT_MS = 10_000
 
 /** Sends KV vnode requests to members over the transport. */
 export class VnodeClient {
@@ -172,7 +172,7 @@ export class VnodeClient {
       scheduler: local.scheduler,
       peer: this.#init.transport.self,
       protocol: this.#init.protocol,
-      timeoutMs: options.timeoutMs ?? local.timeoutMs ?? LOCAL_TIMEOUT_MS,
+      timeoutMs: options.timeoutMs ?? LOCAL_TIMEOUT_MS,
       signal: options.signal,
     })
     if (!pending.settled) {

@@ -47,9 +47,9 @@ export interface BrowserLibp2pNodeInit extends GossipInit {
 /**
  * Creates a stopped libp2p node for a browser page: WebSockets dials, WebRTC (signalled through a
  * circuit relay) and circuit relay reservations, noise (each message one WebSocket message, see
- * `whole-messages.ts`), yamux, identify and gossipsub. Once started,
- * it takes a reservation on the first relay it connects to; its `getMultiaddrs()` then include a
- * `/p2p-circuit/webrtc/p2p/<self>` address for other browsers to dial.
+ * `whole-messages.ts`), yamux, identify and gossipsub. Once started, it takes a reservation on the
+ * first relay it connects to; its `getMultiaddrs()` then include a `/p2p-circuit/webrtc/p2p/<self>`
+ * address for other browsers to dial.
  */
 export async function createBrowserLibp2pNode(
   init: BrowserLibp2pNodeInit = {},
