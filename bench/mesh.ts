@@ -97,18 +97,25 @@ async function spawnMember(dir: string, join?: string): Promise<Member> {
   }
 }
 
+/** The echoes of one round at one concurrency. */
+interface Baseline {
+  concurrency: number
+  /** Every echo, by `<where> <mode>`. */
+  echoes: Record<string, Pick<LoopResult, 'p50Ms' | 'opsPerSec'>>
+  /** Raw echo to both other members, first answer (concurrency 1 only). */
+  fanOutP50Ms?: number
+  /** The fastest of {@link echoes}: the lowest p50, the highest rate. */
+  p50Ms: number
+  opsPerSec: number
+}
+
 /** One op at one concurrency in one round, with the baseline measured in the same round. */
 interface Sample {
   op: (typeof ops)[number]
   concurrency: number
   result: LoopResult
   cpuUsPerOp: number[]
-  echoP50Ms: number
-  echoOpsPerSec: number
-  /** Raw echo to both other members, first answer (concurrency 1 only). */
-  fanOutEchoP50Ms?: number
-  /** Every echo of the round at this concurrency, by `<where> <mode>`. */
-  echoes: Record<string, Pick<LoopResult, 'p50Ms' | 'opsPerSec'>>
+  baseline: Baseline
 }
 
 const startedAt = new Date().toISOString()
@@ -149,11 +156,12 @@ try {
       ...timing,
     })) as unknown as LoopResult
 
+  const baselines: Baseline[] = []
   const samples: Sample[] = []
   for (let round = 0; round < rounds; round++) {
     console.log(`round ${round + 1} of ${rounds}...`)
     for (const concurrency of concurrencies) {
-      const echoes: Sample['echoes'] = {}
+      const echoes: Baseline['echoes'] = {}
       for (const mode of echoModes) {
         echoes[`processes ${mode}`] = await session.measure(mode, concurrency, timing)
         echoes[`members ${mode}`] = await clusterEcho([replicas[0]], mode, concurrency)
@@ -161,6 +169,14 @@ try {
       const fanOut =
         concurrency === 1 ? await clusterEcho(replicas, 'multiplexed', concurrency) : undefined
       const echoList = Object.values(echoes)
+      const baseline: Baseline = {
+        concurrency,
+        echoes,
+        ...(fanOut !== undefined && { fanOutP50Ms: fanOut.p50Ms }),
+        p50Ms: Math.min(...echoList.map((e) => e.p50Ms)),
+        opsPerSec: Math.max(...echoList.map((e) => e.opsPerSec)),
+      }
+      baselines.push(baseline)
       for (const op of ops) {
         const cpuBefore = await cpuTimes()
         const result = (await coordinator.send({
@@ -175,16 +191,8 @@ try {
         const cpuAfter = await cpuTimes()
         if (result.failures > 0)
           console.warn(`${op} at concurrency ${concurrency}: ${result.failures} failed`)
-        samples.push({
-          op,
-          concurrency,
-          result,
-          cpuUsPerOp: cpuAfter.map((t, i) => (t - cpuBefore[i]!) / result.completed),
-          echoP50Ms: Math.min(...echoList.map((e) => e.p50Ms)),
-          echoOpsPerSec: Math.max(...echoList.map((e) => e.opsPerSec)),
-          ...(fanOut !== undefined && { fanOutEchoP50Ms: fanOut.p50Ms }),
-          echoes,
-        })
+        const cpuUsPerOp = cpuAfter.map((t, i) => (t - cpuBefore[i]!) / result.completed)
+        samples.push({ op, concurrency, result, cpuUsPerOp, baseline })
       }
     }
   }
@@ -193,8 +201,6 @@ try {
     concurrencies.map((concurrency) => {
       const mine = samples.filter((s) => s.op === op && s.concurrency === concurrency)
       const of = (f: (s: Sample) => number): number => median(mine.map(f))
-      const fanOut = mine.map((s) => s.fanOutEchoP50Ms).filter((p) => p !== undefined)
-      const echoNames = Object.keys(mine[0]!.echoes)
       return {
         op,
         concurrency,
@@ -203,23 +209,32 @@ try {
         p99Ms: of((s) => s.result.p99Ms),
         failures: mine.reduce((n, s) => n + s.result.failures, 0),
         cpuUsPerOp: mine[0]!.cpuUsPerOp.map((_, i) => of((s) => s.cpuUsPerOp[i]!)),
-        echoOpsPerSec: of((s) => s.echoOpsPerSec),
-        echoP50Ms: of((s) => s.echoP50Ms),
-        p50Ratio: of((s) => s.result.p50Ms / s.echoP50Ms),
-        opsRatio: of((s) => s.result.opsPerSec / s.echoOpsPerSec),
-        ...(fanOut.length > 0 && { fanOutEchoP50Ms: median(fanOut) }),
-        echoes: Object.fromEntries(
-          echoNames.map((name) => [
-            name,
-            {
-              p50Ms: of((s) => s.echoes[name]!.p50Ms),
-              opsPerSec: of((s) => s.echoes[name]!.opsPerSec),
-            },
-          ]),
-        ),
+        echoOpsPerSec: of((s) => s.baseline.opsPerSec),
+        echoP50Ms: of((s) => s.baseline.p50Ms),
+        p50Ratio: of((s) => s.result.p50Ms / s.baseline.p50Ms),
+        opsRatio: of((s) => s.result.opsPerSec / s.baseline.opsPerSec),
       }
     }),
   )
+  /** Per concurrency, the median over the rounds of each echo and of the fan-out. */
+  const echoes = concurrencies.map((concurrency) => {
+    const mine = baselines.filter((b) => b.concurrency === concurrency)
+    const of = (f: (b: Baseline) => number): number => median(mine.map(f))
+    const fanOut = mine.flatMap((b) => (b.fanOutP50Ms === undefined ? [] : [b.fanOutP50Ms]))
+    return {
+      concurrency,
+      echoes: Object.fromEntries(
+        Object.keys(mine[0]!.echoes).map((name) => [
+          name,
+          {
+            p50Ms: of((b) => b.echoes[name]!.p50Ms),
+            opsPerSec: of((b) => b.echoes[name]!.opsPerSec),
+          },
+        ]),
+      ),
+      ...(fanOut.length > 0 && { fanOutEchoP50Ms: median(fanOut) }),
+    }
+  })
 
   const load = machine.loadAverage.map((l) => l.toFixed(2)).join(' ')
   console.log(
@@ -255,24 +270,34 @@ try {
   }
   console.log(formatTable(table))
   const echoTable = [['echo', 'conc', 'ops/s', 'p50 ms']]
-  for (const r of rows.filter((row) => row.op === 'get')) {
-    for (const [name, e] of Object.entries(r.echoes)) {
-      echoTable.push([name, String(r.concurrency), e.opsPerSec.toFixed(0), e.p50Ms.toFixed(3)])
-    }
-    if (r.fanOutEchoP50Ms !== undefined) {
+  for (const e of echoes) {
+    for (const [name, echo] of Object.entries(e.echoes)) {
       echoTable.push([
-        'members fan-out to two, first answer',
-        '1',
-        '',
-        r.fanOutEchoP50Ms.toFixed(3),
+        name,
+        String(e.concurrency),
+        echo.opsPerSec.toFixed(0),
+        echo.p50Ms.toFixed(3),
       ])
+    }
+    if (e.fanOutEchoP50Ms !== undefined) {
+      const name = 'members fan-out to two, first answer'
+      echoTable.push([name, String(e.concurrency), '', e.fanOutEchoP50Ms.toFixed(3)])
     }
   }
   console.log(formatTable(echoTable))
   console.log('targets: p50/echo <= 1.5 at conc 1; ops/echo >= 0.33 at conc 64')
   const dir = join(import.meta.dirname, 'results')
   mkdirSync(dir, { recursive: true })
-  const report = { startedAt, node: process.version, machine, rounds, ...timing, settleMs, rows }
+  const report = {
+    startedAt,
+    node: process.version,
+    machine,
+    rounds,
+    ...timing,
+    settleMs,
+    rows,
+    echoes,
+  }
   writeFileSync(join(dir, 'mesh.json'), `${JSON.stringify(report, null, 2)}\n`)
   console.log(`wrote ${join(dir, 'mesh.json')}`)
 } finally {
