@@ -32,6 +32,9 @@ export type WriteProposal =
   | { readonly type: 'put'; readonly value: Uint8Array; readonly context?: VersionVector }
   | { readonly type: 'delete'; readonly context?: VersionVector }
 
+/** What a put's replicas answer: the coordinating vnode its object, the others an acknowledgement. */
+type Ack = KvWriteReply | KvMergedReply
+
 /** What a put or delete returns. */
 export interface PutResult {
   /** The object as the coordinating vnode stored it (the write, and any concurrent siblings it kept). */
@@ -87,7 +90,7 @@ export async function coordinatePut(
     throw quorumError(operation, need, { answers: [], failures, asked: entries.length })
   }
   const object = written.object
-  const fan = fanOut<KvWriteReply | KvMergedReply>({
+  const fan = fanOut<Ack>({
     entries: entries.filter((e) => e !== coordinator),
     answered: [{ entry: coordinator, value: written }],
     send: (entry, signal) =>
@@ -110,7 +113,7 @@ export async function coordinatePut(
     values: liveValues(object),
     context: contextOf(object),
     coordinator,
-    answered: gathered.answers.map(({ entry }: Answer<unknown>) => ({ ...entry, durable })),
+    answered: gathered.answers.map(({ entry }: Answer<Ack>) => ({ ...entry, durable })),
     failures: gathered.failures,
   }
 }
@@ -119,7 +122,7 @@ export async function coordinatePut(
 function logLateFailures(
   context: CoordinatorContext,
   operation: string,
-  gathered: Gathered<unknown>,
+  gathered: Gathered<Ack>,
 ): void {
   for (const failure of gathered.failures) {
     context.log?.error(
