@@ -1,8 +1,8 @@
 /**
  * Builds the libp2p node a Solar Orbit peer runs on in Node and Deno: TCP and WebSockets, noise
- * encryption (each message written whole, see `whole-messages.ts`), yamux multiplexing, identify
- * (gossipsub learns its peers' protocols through it) and gossipsub for the cluster's broadcast
- * channel. The node is created stopped; `Libp2pTransport` starts and stops it. With `relayServer` it
+ * encryption (each message written whole, see `whole-messages.ts`), yamux multiplexing (window updates
+ * once half the window is used, see `lazy-window-updates.ts`), identify (gossipsub learns its peers'
+ * protocols through it) and gossipsub for the cluster's broadcast channel. The node is created stopped; `Libp2pTransport` starts and stops it. With `relayServer` it
  * also relays for browser peers, which reach each other only through a relay (see `browser-node.ts`).
  */
 import { noise } from '@chainsafe/libp2p-noise'
@@ -13,6 +13,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
+import { lazyWindowUpdates } from './lazy-window-updates.ts'
 import { PeerGate } from './peer-gate.ts'
 import { type GossipInit, type SolarOrbitLibp2p, solarOrbitServices } from './services.ts'
 import { wholeMessages } from './whole-messages.ts'
@@ -48,7 +49,7 @@ export async function createLibp2pNode(init: Libp2pNodeInit = {}): Promise<Solar
     addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp(), webSockets()],
     connectionEncrypters: [wholeMessages(noise())],
-    streamMuxers: [yamux()],
+    streamMuxers: [lazyWindowUpdates(yamux())],
     connectionGater: gate.gater(),
     connectionManager: {
       inboundConnectionThreshold: init.inboundConnectionThreshold ?? 100,
