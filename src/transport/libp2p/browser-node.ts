@@ -19,9 +19,9 @@ import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { lazyWindowUpdates } from './lazy-window-updates.ts'
+import { leanFraming } from './noise-framing.ts'
 import { PeerGate } from './peer-gate.ts'
 import { type GossipInit, type SolarOrbitLibp2p, solarOrbitServices } from './services.ts'
-import { wholeMessages } from './whole-messages.ts'
 
 /** Options of {@link createBrowserLibp2pNode}. */
 export interface BrowserLibp2pNodeInit extends GossipInit {
@@ -48,7 +48,7 @@ export interface BrowserLibp2pNodeInit extends GossipInit {
 /**
  * Creates a stopped libp2p node for a browser page: WebSockets dials, WebRTC (signalled through a
  * circuit relay) and circuit relay reservations, noise (each message one WebSocket message, see
- * `whole-messages.ts`), yamux (lazy window updates, see `lazy-window-updates.ts`), identify and
+ * `noise-framing.ts`), yamux (lazy window updates, see `lazy-window-updates.ts`), identify and
  * gossipsub. Once started, it takes a reservation on the first relay it connects to; its
  * `getMultiaddrs()` then include a `/p2p-circuit/webrtc/p2p/<self>` address for other browsers to
  * dial.
@@ -67,7 +67,7 @@ export async function createBrowserLibp2pNode(
       webRTC({ rtcConfiguration: { iceServers: init.iceServers ?? [] } }),
       circuitRelayTransport(),
     ],
-    connectionEncrypters: [wholeMessages(noise())],
+    connectionEncrypters: [leanFraming(noise())],
     streamMuxers: [lazyWindowUpdates(yamux())],
     connectionGater: gate.gater(),
     services: solarOrbitServices(init),

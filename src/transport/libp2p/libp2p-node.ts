@@ -1,9 +1,10 @@
 /**
  * Builds the libp2p node a Solar Orbit peer runs on in Node and Deno: TCP and WebSockets, noise
- * encryption (each message written whole, see `whole-messages.ts`), yamux multiplexing (window updates
- * once half the window is used, see `lazy-window-updates.ts`), identify (gossipsub learns its peers'
- * protocols through it) and gossipsub for the cluster's broadcast channel. The node is created stopped; `Libp2pTransport` starts and stops it. With `relayServer` it
- * also relays for browser peers, which reach each other only through a relay (see `browser-node.ts`).
+ * encryption (messages framed lean, see `noise-framing.ts`), yamux multiplexing (window updates once
+ * half the window is used, see `lazy-window-updates.ts`), identify (gossipsub learns its peers'
+ * protocols through it) and gossipsub for the cluster's broadcast channel. The node is created
+ * stopped; `Libp2pTransport` starts and stops it. With `relayServer` it also relays for browser
+ * peers, which reach each other only through a relay (see `browser-node.ts`).
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -14,9 +15,9 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { lazyWindowUpdates } from './lazy-window-updates.ts'
+import { leanFraming } from './noise-framing.ts'
 import { PeerGate } from './peer-gate.ts'
 import { type GossipInit, type SolarOrbitLibp2p, solarOrbitServices } from './services.ts'
-import { wholeMessages } from './whole-messages.ts'
 
 /** Options of {@link createLibp2pNode}. */
 export interface Libp2pNodeInit extends GossipInit {
@@ -48,7 +49,7 @@ export async function createLibp2pNode(init: Libp2pNodeInit = {}): Promise<Solar
     privateKey: init.privateKey ?? (await generateKeyPair('Ed25519')),
     addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp(), webSockets()],
-    connectionEncrypters: [wholeMessages(noise())],
+    connectionEncrypters: [leanFraming(noise())],
     streamMuxers: [lazyWindowUpdates(yamux())],
     connectionGater: gate.gater(),
     connectionManager: {
