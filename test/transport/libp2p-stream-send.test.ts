@@ -6,7 +6,7 @@ import type { Stream } from '@libp2p/interface'
 import { describe, expect, it } from 'vitest'
 import { decodeEnvelope } from '../../src/transport/libp2p/envelope.ts'
 import { FrameDecoder } from '../../src/transport/libp2p/frame.ts'
-import { sendEnvelope } from '../../src/transport/libp2p/stream-send.ts'
+import { BUSY_EXCHANGES, sendEnvelope } from '../../src/transport/libp2p/stream-send.ts'
 
 /** A stream that records what it is given; `needsDrain` makes it ask writers to wait. */
 function fakeStream() {
@@ -80,10 +80,11 @@ describe('sendEnvelope', () => {
 
   it('holds the frames of a busy stream to the end of the turn, then writes them in one go', async () => {
     const { asStream, ids } = fakeStream()
-    const sent = [sendEnvelope(asStream, request(1), true)]
+    const busy = BUSY_EXCHANGES + 1
+    const sent = [sendEnvelope(asStream, request(1), busy)]
     // Frames produced later in the same turn, by other callbacks, join the same write.
     await Promise.resolve()
-    sent.push(sendEnvelope(asStream, request(2), true))
+    sent.push(sendEnvelope(asStream, request(2), busy))
     await Promise.resolve()
     sent.push(sendEnvelope(asStream, request(3)))
     await Promise.resolve()
@@ -93,9 +94,19 @@ describe('sendEnvelope', () => {
     expect(ids()).toEqual([[1, 2, 3]])
   })
 
-  it('sends a frame that is not busy at once, and holds a busy one that follows to the end of the turn', async () => {
+  it('sends at once while few exchanges are in flight', async () => {
     const { asStream, ids } = fakeStream()
-    const sent = [sendEnvelope(asStream, request(1)), sendEnvelope(asStream, request(2), true)]
+    const sent = sendEnvelope(asStream, request(1), BUSY_EXCHANGES)
+    expect(ids()).toEqual([[1]])
+    await sent
+  })
+
+  it('lets a busy frame leave with the burst a frame sent at once started', async () => {
+    const { asStream, ids } = fakeStream()
+    const sent = [
+      sendEnvelope(asStream, request(1)),
+      sendEnvelope(asStream, request(2), BUSY_EXCHANGES + 1),
+    ]
     expect(ids()).toEqual([[1]])
     await Promise.all(sent)
     // The burst's microtask flush took the busy frame along: it never waits longer than others.

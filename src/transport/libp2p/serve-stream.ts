@@ -55,10 +55,10 @@ export function serveStream(stream: Stream, ctx: ServeContext): void {
 
   /**
    * Never rejects: an answer that cannot be sent is logged (the requester's stream is gone). While
-   * other requests of the stream are being served, it may wait to leave with their answers.
+   * many requests of the stream are being served, it may wait to leave with their answers.
    */
   const reply = (envelope: Envelope): Promise<void> =>
-    sendEnvelope(stream, envelope, running > 1).catch((error: unknown) => {
+    sendEnvelope(stream, envelope, running).catch((error: unknown) => {
       ctx.log('answer to %s on %s not sent - %e', ctx.peer, ctx.protocol, error)
     })
   const refuse = (id: number, error: unknown): Promise<void> =>
