@@ -6,13 +6,13 @@
  * timer or a round trip. Each `send` is a yamux frame, a noise encryption and a socket write, the
  * largest costs of a request here, so fewer and larger writes are what throughput needs; a lone
  * request, though, must not wait. So:
- * - a frame sent while the stream has no other exchange in flight and nothing waiting is written at
+ * - a frame sent while few exchanges are in flight on the stream and nothing waits is written at
  *   once, and the frames that follow it within the same microtask burst go out together in one
  *   `stream.send` from a microtask queued by the first;
  * - a frame sent while more than {@link BUSY_EXCHANGES} exchanges are in flight on the stream (the
  *   caller counts them) waits for the end of the event-loop turn, and leaves in one write with every
  *   frame the turn produced. Measured on a warm three-member cluster, switched at run time: at 64
- *   requests in flight, a third less CPU per quorum op and 16-30% more ops per second. Waiting
+ *   requests in flight, a third less CPU per quorum op and 15-30% more ops per second. Waiting
  *   whenever anything else is in flight (Nagle's rule) cost a quarter more latency at one request at
  *   a time, because the request that follows a replica's late answer then waits behind that answer.
  * Frames keep their order.
