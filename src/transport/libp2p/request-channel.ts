@@ -76,18 +76,11 @@ export class RequestChannel {
       this.waiting.delete(id)
     }
     pending.promise.then(forget, forget)
-    const inFlight = this.waiting.size
-    sendEnvelope(this.stream, { kind: 'request', id, payload }, inFlight).catch(
-      (error: unknown) => {
-        this.init.log(
-          'request on %s to %s not sent - %e',
-          this.init.protocol,
-          this.init.peer,
-          error,
-        )
-        pending.reject(new UnreachableError(this.init.peer, 'stream closed while sending'))
-      },
-    )
+    const envelope = { kind: 'request', id, payload } as const
+    sendEnvelope(this.stream, envelope, this.waiting.size).catch((error: unknown) => {
+      this.init.log('request on %s to %s not sent - %e', this.init.protocol, this.init.peer, error)
+      pending.reject(new UnreachableError(this.init.peer, 'stream closed while sending'))
+    })
   }
 
   /** Closes the stream gracefully; requests still waiting reject with `error`. */
