@@ -116,7 +116,7 @@ export function encodeVnodeMessage(message: VnodeMessage, init: VnodeCodecInit =
       fields = [
         request.bucket,
         request.key,
-        encodedObject(request.object, limit),
+        encodeObject(request.object, limit),
         request.durable ?? false,
         request.returnBody ?? false,
       ]
@@ -241,23 +241,6 @@ export function decodeVnodeReply(bytes: Uint8Array, init: VnodeCodecInit = {}): 
     default:
       throw new DecodeError(`unknown vnode reply ${String(type)}`)
   }
-}
-
-/**
- * Objects are immutable, and a merge sends the same one to every other replica (a put's fan-out, read
- * repair): encode it once. Weak, so an object's bytes live as long as the object.
- */
-const mergeBytes = new WeakMap<KvObject, Uint8Array>()
-
-function encodedObject(object: KvObject, limit: number): Uint8Array {
-  const known = mergeBytes.get(object)
-  if (known !== undefined) {
-    if (known.length > limit) throw new TooLargeError('object', known.length, limit)
-    return known
-  }
-  const bytes = encodeObject(object, limit)
-  mergeBytes.set(object, bytes)
-  return bytes
 }
 
 function command(partition: number, request: KvRequest, requestId: unknown = null): VnodeMessage {

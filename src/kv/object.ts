@@ -40,20 +40,59 @@ export function contextOf(object: KvObject | undefined): VersionVector {
   return object === undefined ? [] : join(object)
 }
 
-/** `object` as bytes. Throws `TooLargeError` when they would exceed `bytesMax`. */
+/**
+ * An object that carries its own encoding: what {@link decodeObject} and {@link encodeKept} return.
+ * Encoding it again costs nothing, which matters where one object travels on: a put's object is
+ * stored and then sent to every other replica, a merged object is stored as it arrived, and a stored
+ * object goes out in a get reply as it was read. The bytes are private, so an object built from this
+ * one (a spread, a sync) never inherits bytes that no longer match it.
+ */
+class EncodedObject implements KvObject {
+  readonly entries: KvObject['entries']
+  readonly #bytes: Uint8Array
+
+  constructor(entries: KvObject['entries'], bytes: Uint8Array) {
+    this.entries = entries
+    this.#bytes = bytes
+  }
+
+  static bytesOf(object: KvObject): Uint8Array | undefined {
+    return #bytes in object ? object.#bytes : undefined
+  }
+}
+
+/**
+ * `object` as bytes, which the caller must not change (an object that carries its encoding shares
+ * them). Throws `TooLargeError` when they would exceed `bytesMax`.
+ */
 export function encodeObject(object: KvObject, bytesMax: number): Uint8Array {
-  const bytes = encodeCbor([
-    OBJECT_FORMAT_VERSION,
-    object.entries.map((entry) => [entry.actor, entry.counter, entry.values]),
-  ])
+  const bytes =
+    EncodedObject.bytesOf(object) ??
+    encodeCbor([
+      OBJECT_FORMAT_VERSION,
+      object.entries.map((entry) => [entry.actor, entry.counter, entry.values]),
+    ])
   if (bytes.length > bytesMax) throw new TooLargeError('object', bytes.length, bytesMax)
   return bytes
 }
 
 /**
+ * {@link encodeObject}, and `object` again as one that carries those bytes, for an object about to be
+ * encoded more than once.
+ */
+export function encodeKept(
+  object: KvObject,
+  bytesMax: number,
+): { readonly object: KvObject; readonly bytes: Uint8Array } {
+  const bytes = encodeObject(object, bytesMax)
+  return { object: new EncodedObject(object.entries, bytes), bytes }
+}
+
+/**
  * The object encoded in `bytes`. Throws `DecodeError` for anything but a valid format-1 object. Does
  * not bound the size: storage and the wire protocols limit the bytes before they get here. With
- * `options.views`, the values are views into `bytes` (see `decodeCbor`).
+ * `options.views`, the values are views into `bytes` (see `decodeCbor`). The object carries `bytes`
+ * as its encoding, so the caller must not change them afterwards.
  */
 export function decodeObject(bytes: Uint8Array, options?: DecodeCborOptions): KvObject {
   const [version, rawEntries] = readTuple(
@@ -84,5 +123,5 @@ export function decodeObject(bytes: Uint8Array, options?: DecodeCborOptions): Kv
     entries.map((e) => e.actor),
     'entry actors',
   )
-  return { entries }
+  return new EncodedObject(entries, bytes)
 }

@@ -55,6 +55,7 @@ import {
 import {
   contextOf,
   decodeObject,
+  encodeKept,
   encodeObject,
   type KvObject,
   type KvValue,
@@ -325,8 +326,8 @@ export class KvVnode
       const epoch = newEpoch(this.#random)
       next = { ...state, epoch, actor: actorId(this.#memberId, epoch), epochStored: false }
     }
-    const object = update(proposal, local, next.actor)
-    const bytes = encodeObject(object, this.#objectBytesMax)
+    // Kept with its bytes: the coordinator sends this object on to every other replica.
+    const { object, bytes } = encodeKept(update(proposal, local, next.actor), this.#objectBytesMax)
     next = await this.#storeEpoch(next)
     await state.backend.put(storageKey, bytes, { durable: request.durable ?? false })
     return { object, state: next }

@@ -8,6 +8,7 @@ import {
   TooLargeError,
 } from '../../src/core/index.ts'
 import { decodeObject, encodeObject, type KvObject } from '../../src/kv/index.ts'
+import { encodeKept } from '../../src/kv/object.ts'
 import { hashKey, partitionOfPosition } from '../../src/ring/index.ts'
 import { MemoryStorage, MemoryVolume } from '../../src/storage/memory.ts'
 import type { HandoffItem } from '../../src/vnode/index.ts'
@@ -375,6 +376,29 @@ describe('KV object encoding', () => {
       encode([1, [['a:1', 1, ['text']]]]),
     ]
     for (const bytes of bad) expect(() => decodeObject(bytes), String(bytes)).toThrow(DecodeError)
+  })
+
+  it('encodes an object once: a decoded or kept object answers with the bytes it carries', () => {
+    const bytes = encodeObject(object, 1000)
+    const decoded = decodeObject(bytes)
+    expect(encodeObject(decoded, 1000)).toBe(bytes)
+    const kept = encodeKept(object, 1000)
+    expect(kept.object).toEqual(object)
+    expect(encodeObject(kept.object, 1000)).toBe(kept.bytes)
+    expect(kept.bytes).toEqual(bytes)
+    // A plain object is encoded afresh each time.
+    expect(encodeObject(object, 1000)).not.toBe(bytes)
+  })
+
+  it('never lends carried bytes to an object built from a decoded one', () => {
+    const decoded = decodeObject(encodeObject(object, 1000))
+    const changed: KvObject = { ...decoded, entries: decoded.entries.slice(1) }
+    expect(decodeObject(encodeObject(changed, 1000))).toEqual({ entries: object.entries.slice(1) })
+  })
+
+  it('holds carried bytes to the size limit too', () => {
+    const bytes = encodeObject(object, 1000)
+    expect(() => encodeObject(decodeObject(bytes), bytes.length - 1)).toThrow(TooLargeError)
   })
 
   it('is a storage-backend-agnostic byte string', async () => {
