@@ -137,10 +137,16 @@ export function encodeVnodeMessage(message: VnodeMessage, init: VnodeCodecInit =
   )
 }
 
-/** The message in `bytes`; throws `DecodeError` for anything but a valid format-2 message within the limit. */
+/**
+ * The message in `bytes`; throws `DecodeError` for anything but a valid format-2 message within the
+ * limit. Its byte strings (a put's value, a merge's object and values, the request id) are views into
+ * `bytes`, not copies: a request lives for one vnode turn, and storage copies what it keeps, so a
+ * replica allocates nothing per value. The caller must not change `bytes` afterwards.
+ */
 export function decodeVnodeMessage(bytes: Uint8Array, init: VnodeCodecInit = {}): VnodeMessage {
   const limit = init.messageBytesMax ?? DEFAULT_MESSAGE_BYTES_MAX
-  const fields = readEnvelope(decodeCbor(bytes, limit, 'vnode message'), 'vnode message')
+  const views = { views: true }
+  const fields = readEnvelope(decodeCbor(bytes, limit, 'vnode message', views), 'vnode message')
   const type = fields[1]
   const partition = readCount(fields[2], 'partition')
   if (partition >= MAX_PARTITIONS) throw new DecodeError(`partition ${partition} is out of range`)
@@ -182,7 +188,7 @@ export function decodeVnodeMessage(bytes: Uint8Array, init: VnodeCodecInit = {})
         type,
         bucket,
         key: readPart(fields[4], 'key'),
-        object: decodeObject(readBytes(fields[5], 'object')),
+        object: decodeObject(readBytes(fields[5], 'object'), views),
         durable: readFlag(fields[6], 'durable'),
         returnBody: readFlag(fields[7], 'returnBody'),
       })

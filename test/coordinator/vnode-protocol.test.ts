@@ -94,6 +94,30 @@ describe('vnode wire codec', () => {
     }
   })
 
+  it('decodes a request without copying its values: they are views into the message', () => {
+    const value = new Uint8Array(1024).fill(7)
+    const written: KvObject = { entries: [{ actor: 'a:1', counter: 1, values: [value] }] }
+    const viewsInto = (bytes: Uint8Array, part: Uint8Array): boolean => part.buffer === bytes.buffer
+    const put = encodeVnodeMessage({
+      kind: 'command',
+      partition: 1,
+      request: { type: 'put', bucket: 'b', key: 'k', value, durable: false },
+    })
+    const decodedPut = decodeVnodeMessage(put)
+    if (decodedPut.request.type !== 'put') throw new Error('expected a put')
+    expect(viewsInto(put, decodedPut.request.value)).toBe(true)
+    const merge = encodeVnodeMessage({
+      kind: 'command',
+      partition: 1,
+      request: { type: 'merge', bucket: 'b', key: 'k', object: written, durable: false },
+    })
+    const decodedMerge = decodeVnodeMessage(merge)
+    if (decodedMerge.request.type !== 'merge') throw new Error('expected a merge')
+    const [mergedValue] = decodedMerge.request.object.entries[0]!.values
+    expect(mergedValue).toEqual(value)
+    expect(viewsInto(merge, mergedValue!)).toBe(true)
+  })
+
   it('round-trips every reply, deriving values and context of a get from its object', () => {
     const get = decodeVnodeReply(encodeVnodeReply({ type: 'get', object, values: [], context: [] }))
     expect(get).toEqual({
