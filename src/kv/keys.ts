@@ -6,7 +6,7 @@
  * shorter than any of them.
  */
 import { InvalidArgumentError, TooLargeError } from '../core/index.ts'
-import { hashKey, type KeyPart, partitionOfPosition } from '../ring/index.ts'
+import { hashKey, type KeyPart, keyPartBytes, partitionOfPosition } from '../ring/index.ts'
 import type { KeyFilter } from '../vnode/index.ts'
 
 /** Storage key of the vnode's metadata. */
@@ -15,17 +15,10 @@ export const META_KEY: Uint8Array = Uint8Array.of(0)
 /** Largest bucket, in bytes (its length is stored in two bytes). */
 export const BUCKET_BYTES_MAX = 0xffff
 
-const encoder = new TextEncoder()
-
-/** The bytes of a bucket or key: strings as UTF-8, bytes as they are. */
-export function partBytes(part: KeyPart): Uint8Array {
-  return typeof part === 'string' ? encoder.encode(part) : part
-}
-
 /** The storage key of `key` in `bucket`. Throws `InvalidArgumentError` for an empty key, `TooLargeError` for a bucket over 64 KiB. */
 export function objectKey(bucket: KeyPart, key: KeyPart): Uint8Array {
-  const b = partBytes(bucket)
-  const k = partBytes(key)
+  const b = keyPartBytes(bucket)
+  const k = keyPartBytes(key)
   if (k.length === 0) throw new InvalidArgumentError('key must not be empty')
   const out = bucketPrefix(b, k.length)
   out.set(k, 2 + b.length)

@@ -27,7 +27,7 @@ import {
   SolarOrbitError,
   TooLargeError,
 } from '../core/index.ts'
-import type { MemberId } from '../ring/index.ts'
+import { keyPartBytes, type MemberId } from '../ring/index.ts'
 import type { BatchOp, StorageBackend } from '../storage/backend.ts'
 import type {
   CommandResult,
@@ -43,15 +43,7 @@ import type {
   VnodeManager,
 } from '../vnode/index.ts'
 import { decodeEpochRecord, encodeEpochRecord } from './codec.ts'
-import {
-  bucketPrefix,
-  hasPrefix,
-  inFilter,
-  isObjectKey,
-  META_KEY,
-  objectKey,
-  partBytes,
-} from './keys.ts'
+import { bucketPrefix, hasPrefix, inFilter, isObjectKey, META_KEY, objectKey } from './keys.ts'
 import {
   contextOf,
   decodeObject,
@@ -169,7 +161,7 @@ export class KvVnode
     _sender: unknown,
     state: KvVnodeState,
   ): Promise<CommandResult<KvVnodeState, KvCoverageReply>> {
-    const bucket = partBytes(request.bucket)
+    const bucket = keyPartBytes(request.bucket)
     const prefix = bucketPrefix(bucket)
     const keys: Uint8Array[] = []
     for await (const [storageKey, bytes] of state.backend.fold({ after: prefix })) {
@@ -341,7 +333,8 @@ export class KvVnode
     durable: boolean,
   ): Promise<Written> {
     const stored = await state.backend.get(storageKey)
-    const object = stored === undefined ? incoming : sync(incoming, decodeObject(stored))
+    const object =
+      stored === undefined ? incoming : sync(incoming, decodeObject(stored, { views: true }))
     const bytes = encodeObject(object, this.#objectBytesMax)
     // Unchanged bytes need no write, unless this write must be durable: an earlier non-durable write
     // (read repair, say) may have stored the same bytes without making them durable yet.
@@ -367,9 +360,10 @@ export class KvVnode
     return encodeObject(sync(incoming, decodeObject(stored)), this.#objectBytesMax)
   }
 
+  /** The stored object; its values are views into the bytes storage read, which are ours alone. */
   async #load(state: KvVnodeState, storageKey: Uint8Array): Promise<KvObject | undefined> {
     const bytes = await state.backend.get(storageKey)
-    return bytes === undefined ? undefined : decodeObject(bytes)
+    return bytes === undefined ? undefined : decodeObject(bytes, { views: true })
   }
 
   /** Records the epoch as in use, durably, before the first write made under it. */

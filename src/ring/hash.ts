@@ -118,6 +118,14 @@ function writeUtf8(text: string, offset: number): number {
 }
 
 /**
+ * The bytes of a bucket or key: a string as its UTF-8 (what `TextEncoder` gives, several times
+ * faster for short keys), bytes as they are.
+ */
+export function keyPartBytes(part: KeyPart): Uint8Array {
+  return typeof part === 'string' ? scratch.slice(0, writeUtf8(part, 0)) : part
+}
+
+/**
  * The ring position of `key` in `bucket`: MurmurHash3_x86_32 (seed 0) of the unambiguous encoding
  * `u32be(byteLength(bucket)) ‖ bucket ‖ key`, so ("ab", "c") and ("a", "bc") never collide by construction.
  * Strings are taken as UTF-8; a string and its UTF-8 bytes hash alike.

@@ -6,7 +6,7 @@
  */
 export { claim } from './claim.ts'
 export { type PlanReportInit, planReport, ringViolations } from './claim-report.ts'
-export { hashKey, KEYSPACE_BITS, type KeyPart, murmur3x86_32 } from './hash.ts'
+export { hashKey, KEYSPACE_BITS, type KeyPart, keyPartBytes, murmur3x86_32 } from './hash.ts'
 export { type PreflistTarget, preflist } from './preflist.ts'
 export {
   createRing,

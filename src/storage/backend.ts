@@ -54,7 +54,7 @@ export const defaultStorageLimits: StorageLimits = Object.freeze({
 export interface StorageBackend {
   /** The partition this backend holds. */
   readonly partition: number
-  /** The value stored under `key`, or undefined. */
+  /** The value stored under `key` (bytes the caller owns, which later writes do not change), or undefined. */
   get(key: Uint8Array): Promise<Uint8Array | undefined>
   /**
    * Stores `value` under `key`, replacing any previous value. The backend may read `key` and `value`

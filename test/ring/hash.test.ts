@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { hashKey, murmur3x86_32 } from '../../src/ring/index.ts'
+import { hashKey, keyPartBytes, murmur3x86_32 } from '../../src/ring/index.ts'
 
 const utf8 = (s: string) => new TextEncoder().encode(s)
 
@@ -67,5 +67,27 @@ describe('hashKey', () => {
     const expected = keys / 64
     const chi2 = buckets.reduce((sum, n) => sum + (n - expected) ** 2 / expected, 0)
     expect(chi2).toBeLessThan(104)
+  })
+})
+
+describe('keyPartBytes', () => {
+  it.each([
+    ['ascii', 'put-x-12345'],
+    ['two- and three-byte', 'bücket ключ € 中文'],
+    ['emoji', 'a😀b'],
+    ['lone surrogates', '\ud800x\udc00'],
+    ['high surrogate at the end', 'x\ud83d'],
+    ['empty', ''],
+    ['longer than the scratch buffer', 'ключ'.repeat(2000)],
+  ])('encodes %s strings as TextEncoder does', (_, text) => {
+    expect(keyPartBytes(text)).toEqual(utf8(text))
+  })
+
+  it('returns bytes of their own, and bytes as they are', () => {
+    const first = keyPartBytes('abc')
+    keyPartBytes('xyz')
+    expect(first).toEqual(utf8('abc'))
+    const raw = Uint8Array.of(1, 2)
+    expect(keyPartBytes(raw)).toBe(raw)
   })
 })
