@@ -137,6 +137,9 @@ export function encodeVnodeMessage(message: VnodeMessage, init: VnodeCodecInit =
   )
 }
 
+/** How requests decode: byte strings as views into the message (see {@link decodeVnodeMessage}). */
+const VIEWS = { views: true } as const
+
 /**
  * The message in `bytes`; throws `DecodeError` for anything but a valid format-2 message within the
  * limit. Its byte strings (a put's value, a merge's object and values, the request id) are views into
@@ -145,8 +148,7 @@ export function encodeVnodeMessage(message: VnodeMessage, init: VnodeCodecInit =
  */
 export function decodeVnodeMessage(bytes: Uint8Array, init: VnodeCodecInit = {}): VnodeMessage {
   const limit = init.messageBytesMax ?? DEFAULT_MESSAGE_BYTES_MAX
-  const views = { views: true }
-  const fields = readEnvelope(decodeCbor(bytes, limit, 'vnode message', views), 'vnode message')
+  const fields = readEnvelope(decodeCbor(bytes, limit, 'vnode message', VIEWS), 'vnode message')
   const type = fields[1]
   const partition = readCount(fields[2], 'partition')
   if (partition >= MAX_PARTITIONS) throw new DecodeError(`partition ${partition} is out of range`)
@@ -188,7 +190,7 @@ export function decodeVnodeMessage(bytes: Uint8Array, init: VnodeCodecInit = {})
         type,
         bucket,
         key: readPart(fields[4], 'key'),
-        object: decodeObject(readBytes(fields[5], 'object'), views),
+        object: decodeObject(readBytes(fields[5], 'object'), VIEWS),
         durable: readFlag(fields[6], 'durable'),
         returnBody: readFlag(fields[7], 'returnBody'),
       })

@@ -56,6 +56,7 @@ class EncodedObject implements KvObject {
     this.#bytes = bytes
   }
 
+  /** The bytes `object` carries, if it is one of these. */
   static bytesOf(object: KvObject): Uint8Array | undefined {
     return #bytes in object ? object.#bytes : undefined
   }

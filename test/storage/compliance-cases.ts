@@ -138,6 +138,17 @@ export const complianceCases: ComplianceCase[] = [
       }),
   },
   {
+    name: 'a value read is the reader’s own: writing the key again leaves it as it was',
+    run: (setup) =>
+      withStore(setup, async (_h, p) => {
+        await p.put(b('k'), b('first'))
+        const read = await p.get(b('k'))
+        await p.put(b('k'), b('other'), { durable: true })
+        await p.delete(b('k'))
+        assert.deepEqual(read, b('first'))
+      }),
+  },
+  {
     name: 'stored values are copies: mutating the caller buffers changes nothing',
     run: (setup) =>
       withStore(setup, async (_h, p) => {
