@@ -36,6 +36,7 @@ const localCluster: Plugin = {
 const slowSuites = [
   'test/e2e/**/*.test.ts',
   'test/integration/**/*.test.ts',
+  'test/package/**/*.test.ts',
   'test/storage/fs-crash.test.ts',
   'test/storage/fs-deno.test.ts',
 ]
@@ -52,7 +53,7 @@ export default defineConfig({
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
   build: {
-    outDir: '../dist/demo',
+    outDir: 'dist',
     emptyOutDir: true,
     target: 'es2023',
     // The live mode's chunk carries libp2p (about 770 kB, 220 kB gzipped); the page loads it only

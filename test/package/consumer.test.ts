@@ -1,0 +1,79 @@
+/**
+ * The package as an application installs it: the `exports` map points at the compiled JavaScript in
+ * `dist/` (built by `npm run build`, which `npm test` and `prepare` run), with its type declarations.
+ * Node does not strip TypeScript types from files under `node_modules`, so a consumer could not run
+ * the `.ts` sources: this test copies the package into a `node_modules` of its own, links its
+ * dependencies, and imports every entry from there in a separate Node process.
+ */
+import { execFile } from 'node:child_process'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+import pkg from '../../package.json' with { type: 'json' }
+
+const repo = join(import.meta.dirname, '../..')
+const app = mkdtempSync(join(tmpdir(), 'solar-orbit-consumer-'))
+
+afterAll(() => rmSync(app, { recursive: true, force: true }))
+
+type Entry = { readonly types: string; readonly default: string }
+const entries = Object.entries(pkg.exports as Record<string, Entry>)
+
+describe('the installed package', () => {
+  it('points every export at built JavaScript and its declarations', () => {
+    for (const [name, entry] of entries) {
+      expect(entry.default, name).toMatch(/^\.\/dist\/.*\.js$/)
+      expect(existsSync(join(repo, entry.default)), `${entry.default}: run npm run build`).toBe(
+        true,
+      )
+      expect(existsSync(join(repo, entry.types)), entry.types).toBe(true)
+    }
+  })
+
+  it('imports every entry from node_modules, and a member runs from it', async () => {
+    const installed = join(app, 'node_modules', pkg.name)
+    mkdirSync(installed, { recursive: true })
+    cpSync(join(repo, 'package.json'), join(installed, 'package.json'))
+    cpSync(join(repo, 'dist'), join(installed, 'dist'), {
+      recursive: true,
+      filter: (source) => !source.startsWith(join(repo, 'dist', 'cli')),
+    })
+    for (const dependency of Object.keys(pkg.dependencies)) {
+      const link = join(app, 'node_modules', dependency)
+      mkdirSync(join(link, '..'), { recursive: true })
+      symlinkSync(join(repo, 'node_modules', dependency), link, 'dir')
+    }
+    const specifiers = entries.map(([name]) => pkg.name + name.slice(1))
+    writeFileSync(
+      join(app, 'app.mjs'),
+      `
+      for (const specifier of ${JSON.stringify(specifiers)}) await import(specifier)
+      const { createNode } = await import('${pkg.name}/node')
+      const node = await createNode({ dataDir: ${JSON.stringify(join(app, 'data'))}, storage: 'memory', autoClaim: { stableMs: 100 } })
+      for (let i = 0; node.ring() === undefined; i++) {
+        if (i > 100) throw new Error('no ring')
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      await node.kv.put('b', 'k', new TextEncoder().encode('from node_modules'))
+      const { values } = await node.kv.get('b', 'k')
+      console.log(new TextDecoder().decode(values[0]))
+      await node.stop()
+      `,
+    )
+    const { stdout } = await promisify(execFile)(process.execPath, ['app.mjs'], {
+      cwd: app,
+      timeout: 30_000,
+    })
+    expect(stdout.trim()).toBe('from node_modules')
+  })
+})
