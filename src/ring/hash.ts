@@ -117,10 +117,7 @@ function writeUtf8(text: string, offset: number): number {
   return o - offset
 }
 
-/**
- * The bytes of a bucket or key: a string as its UTF-8 (what `TextEncoder` gives, several times
- * faster for short keys), bytes as they are.
- */
+/** The bytes of a bucket or key: a string as its UTF-8 (as {@link hashKey} reads it), bytes as they are. */
 export function keyPartBytes(part: KeyPart): Uint8Array {
   return typeof part === 'string' ? scratch.slice(0, writeUtf8(part, 0)) : part
 }

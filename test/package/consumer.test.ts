@@ -44,10 +44,7 @@ describe('the installed package', () => {
     const installed = join(app, 'node_modules', pkg.name)
     mkdirSync(installed, { recursive: true })
     cpSync(join(repo, 'package.json'), join(installed, 'package.json'))
-    cpSync(join(repo, 'dist'), join(installed, 'dist'), {
-      recursive: true,
-      filter: (source) => !source.startsWith(join(repo, 'dist', 'cli')),
-    })
+    cpSync(join(repo, 'dist'), join(installed, 'dist'), { recursive: true })
     for (const dependency of Object.keys(pkg.dependencies)) {
       const link = join(app, 'node_modules', dependency)
       mkdirSync(join(link, '..'), { recursive: true })
