@@ -110,23 +110,35 @@ export function mustRenewEpoch<V>(
 /**
  * Merges two replicas' sets of the same key: the union of their causal histories, keeping the values
  * neither side has superseded. Commutative, associative and idempotent, so replicas converge whatever
- * the order of merges (as long as every dot names one write: see `actor.ts`).
+ * the order of merges (as long as every dot names one write: see `actor.ts`). Returns `a` itself when
+ * it already holds all of `b` (a replica merging a newer write), so whatever `a` carries stays with
+ * it, such as the KV object's encoding.
  */
 export function sync<V>(a: DvvSet<V>, b: DvvSet<V>): DvvSet<V> {
   const x = a.entries
   const y = b.entries
   const out: DvvEntry<V>[] = []
+  /** Whether every entry so far is one of `a`'s, unchanged. */
+  let onlyA = true
   let i = 0
   let j = 0
   while (i < x.length && j < y.length) {
     const order = compareActors(x[i]!.actor, y[j]!.actor)
     if (order < 0) out.push(x[i++]!)
-    else if (order > 0) out.push(y[j++]!)
-    else out.push(mergeEntries(x[i++]!, y[j++]!))
+    else if (order > 0) {
+      out.push(y[j++]!)
+      onlyA = false
+    } else {
+      const own = x[i++]!
+      const merged = mergeEntries(own, y[j++]!)
+      if (merged !== own) onlyA = false
+      out.push(merged)
+    }
   }
   while (i < x.length) out.push(x[i++]!)
+  if (j < y.length) onlyA = false
   while (j < y.length) out.push(y[j++]!)
-  return { entries: out }
+  return onlyA ? a : { entries: out }
 }
 
 /** The causal context of a set: what a client that read it has seen. Pass it to {@link newValue}. */

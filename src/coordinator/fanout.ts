@@ -34,8 +34,11 @@ export interface FanOutInit<T> {
   readonly entries: readonly PreflistEntry[]
   /** Answers already in hand (the coordinating vnode's write), counted toward the quorum. Default none. */
   readonly answered?: readonly Answer<T>[]
-  /** Asks one replica; `signal` aborts when the fan-out no longer needs the answer. */
-  readonly send: (entry: PreflistEntry, signal: AbortSignal) => Promise<T>
+  /**
+   * Asks one replica, by the deadline the fan-out was given. `signal` is the caller's {@link signal}:
+   * nothing else cuts a request short, since a replica's answer is gathered until the deadline.
+   */
+  readonly send: (entry: PreflistEntry, signal: AbortSignal | undefined) => Promise<T>
   /** What the quorum needs. */
   readonly need: QuorumNeed
   /** The error `quorum` rejects with when the need cannot be met. */
@@ -62,13 +65,10 @@ export function fanOut<T>(init: FanOutInit<T>): FanOut<T> {
   const failures: ReplicaFailure[] = []
   const pending = new Set(init.entries)
   const asked = answers.length + init.entries.length
-  const controller = new AbortController()
   const quorum = deferred<Gathered<T>>()
   const all = deferred<Gathered<T>>()
   let decided = false
   let finished = false
-  /** Sends whose promise has not settled yet: only those need the abort at the end. */
-  let inFlight = 0
 
   const snapshot = (): Gathered<T> => ({ answers: [...answers], failures: [...failures], asked })
   const primaries = (entries: Iterable<PreflistEntry>): number => {
@@ -87,8 +87,6 @@ export function fanOut<T>(init: FanOutInit<T>): FanOut<T> {
     finished = true
     cancelDeadline()
     init.signal?.removeEventListener('abort', onAbort)
-    // Aborting makes a DOMException (a stack trace): skip it when every send has settled already.
-    if (inFlight > 0) controller.abort()
     all.resolve(snapshot())
   }
   const check = (): void => {
@@ -124,16 +122,13 @@ export function fanOut<T>(init: FanOutInit<T>): FanOut<T> {
   else init.signal?.addEventListener('abort', onAbort, { once: true })
   for (const entry of init.entries) {
     if (finished) break
-    inFlight++
-    init.send(entry, controller.signal).then(
+    init.send(entry, init.signal).then(
       (value) => {
-        inFlight--
         if (!pending.delete(entry)) return
         answers.push({ entry, value })
         check()
       },
       (error: unknown) => {
-        inFlight--
         if (!pending.delete(entry)) return
         failures.push(replicaFailure(entry, error))
         check()

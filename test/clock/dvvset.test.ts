@@ -58,6 +58,27 @@ describe('dvvset', () => {
     expect(sync(z, x)).toEqual(sync(x, z))
   })
 
+  it('returns the first set itself when it already holds all of the second', () => {
+    const s1 = update(newValue(undefined, 'v1'), undefined, a)
+    const s2 = update(newValue(join(s1), 'v2'), s1, a)
+    const onB = update(newValue(undefined, 'w'), undefined, b)
+    const both = sync(s2, onB)
+    // A newer write of the same actor, and a set that holds another's actor too.
+    expect(sync(s2, s1)).toBe(s2)
+    expect(sync(both, s1)).toBe(both)
+    expect(sync(both, onB)).toBe(both)
+    expect(sync(s2, s2)).toBe(s2)
+    // Anything of the second's that the first lacks makes a new set, the first unchanged.
+    expect(sync(s1, s2)).not.toBe(s1)
+    expect(sync(s1, s2)).toEqual(s2)
+    expect(sync(s2, onB)).not.toBe(s2)
+    expect(sync(onB, both)).not.toBe(onB)
+    expect(sync(onB, both)).toEqual(both)
+    // Values the second superseded are dropped: a new set, though no actor is new.
+    const superseded = { entries: [{ actor: a, counter: 2, values: ['v2', 'v1'] }] }
+    expect(sync(superseded, s2)).not.toBe(superseded)
+    expect(values(sync(superseded, s2))).toEqual(['v2'])
+  })
   it('validates contexts', () => {
     expect(() => newValue([[a, 0]], 'v')).toThrow(InvalidArgumentError)
     expect(() => newValue([[a, 1.5]], 'v')).toThrow(InvalidArgumentError)
