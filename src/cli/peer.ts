@@ -1,8 +1,10 @@
+#!/usr/bin/env node
 /**
- * `npm run peer -- --data-dir D [--join ADDR]... [--cluster C] [--memory] [--listen ADDR]...`: runs one
- * Solar Orbit member on this machine. It prints `{"id","addrs":[...]}` as one JSON line on stdout once
- * it serves, then serves until SIGTERM or SIGINT, when it stops cleanly (vnodes mark their epochs
- * clean, the storage closes) and exits 0. Restarting it with the same `--data-dir` is the same member.
+ * `solar-orbit-peer --data-dir D [--join ADDR]... [--cluster C] [--memory] [--listen ADDR]...` (the
+ * package's command; `npm run peer --` in this repository): runs one Solar Orbit member on this
+ * machine. It prints `{"id","addrs":[...]}` as one JSON line on stdout once it serves, then serves
+ * until SIGTERM or SIGINT, when it stops cleanly (vnodes mark their epochs clean, the storage closes)
+ * and exits 0. Restarting it with the same `--data-dir` is the same member.
  *
  *   --data-dir D     identity, cluster state and data (required)
  *   --join ADDR      a multiaddr of a member to join through (repeatable); none starts a new cluster
@@ -20,7 +22,7 @@ import { parseArgs } from 'node:util'
 import { createNode } from '../node/node.ts'
 
 const usage =
-  'usage: peer --data-dir D [--join ADDR]... [--cluster C] [--memory] [--listen ADDR]... [--guest] [--remove-down-after S]'
+  'usage: solar-orbit-peer --data-dir D [--join ADDR]... [--cluster C] [--memory] [--listen ADDR]... [--guest] [--remove-down-after S]'
 
 let values: ReturnType<typeof parse>['values']
 function parse() {

@@ -3,27 +3,42 @@
  * `dist/` (built by `npm run build`, which `npm test` and `prepare` run), with its type declarations.
  * Node does not strip TypeScript types from files under `node_modules`, so a consumer could not run
  * the `.ts` sources: this test copies the package into a `node_modules` of its own, links its
- * dependencies, and imports every entry from there in a separate Node process.
+ * dependencies, imports every entry from there in a separate Node process, and runs its command.
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import {
   cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pkg from '../../package.json' with { type: 'json' }
 
 const repo = join(import.meta.dirname, '../..')
 const app = mkdtempSync(join(tmpdir(), 'solar-orbit-consumer-'))
+const installed = join(app, 'node_modules', pkg.name)
 
+/** Copies the package as it ships into the app's `node_modules`, its dependencies linked. */
+beforeAll(() => {
+  mkdirSync(installed, { recursive: true })
+  cpSync(join(repo, 'package.json'), join(installed, 'package.json'))
+  cpSync(join(repo, 'dist'), join(installed, 'dist'), { recursive: true })
+  for (const dependency of Object.keys(pkg.dependencies)) {
+    const link = join(app, 'node_modules', dependency)
+    mkdirSync(join(link, '..'), { recursive: true })
+    symlinkSync(join(repo, 'node_modules', dependency), link, 'dir')
+  }
+})
 afterAll(() => rmSync(app, { recursive: true, force: true }))
 
 type Entry = { readonly types: string; readonly default: string }
@@ -41,15 +56,6 @@ describe('the installed package', () => {
   })
 
   it('imports every entry from node_modules, and a member runs from it', async () => {
-    const installed = join(app, 'node_modules', pkg.name)
-    mkdirSync(installed, { recursive: true })
-    cpSync(join(repo, 'package.json'), join(installed, 'package.json'))
-    cpSync(join(repo, 'dist'), join(installed, 'dist'), { recursive: true })
-    for (const dependency of Object.keys(pkg.dependencies)) {
-      const link = join(app, 'node_modules', dependency)
-      mkdirSync(join(link, '..'), { recursive: true })
-      symlinkSync(join(repo, 'node_modules', dependency), link, 'dir')
-    }
     const specifiers = entries.map(([name]) => pkg.name + name.slice(1))
     writeFileSync(
       join(app, 'app.mjs'),
@@ -72,5 +78,28 @@ describe('the installed package', () => {
       timeout: 30_000,
     })
     expect(stdout.trim()).toBe('from node_modules')
+  })
+
+  it('runs a peer from its command, which stops cleanly on SIGTERM', async () => {
+    const command = join(installed, pkg.bin['solar-orbit-peer'])
+    expect(readFileSync(command, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true)
+    const dataDir = join(app, 'peer')
+    const peer = spawn(process.execPath, [command, '--data-dir', dataDir, '--memory'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    const exited = new Promise<number | null>((resolve) => peer.once('exit', resolve))
+    try {
+      const [line] = await Promise.race([
+        once(createInterface({ input: peer.stdout! }), 'line'),
+        exited.then((code) => Promise.reject(new Error(`the peer exited with ${code}`))),
+      ])
+      const ready = JSON.parse(line as string) as { id: string; addrs: string[] }
+      expect(ready.addrs.some((addr) => addr.endsWith(`/p2p/${ready.id}`))).toBe(true)
+      expect(existsSync(join(dataDir, 'identity.key'))).toBe(true)
+      peer.kill('SIGTERM')
+      expect(await exited).toBe(0)
+    } finally {
+      peer.kill('SIGKILL')
+    }
   })
 })
