@@ -1,16 +1,18 @@
 /**
  * The Node entry and the peer CLI: `createNode({ dataDir })` alone is a running single-member cluster,
- * and `src/cli/peer.ts` prints its addresses as one JSON line, stops cleanly on SIGTERM, and is the
- * same member when restarted on the same data directory.
+ * a joiner that no bootstrap peer answers does not start, and `src/cli/peer.ts` prints its addresses
+ * as one JSON line, stops cleanly on SIGTERM, and is the same member when restarted on the same data
+ * directory.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createNode } from '../../src/node/index.ts'
+import { UnreachableError } from '../../src/transport/index.ts'
 import { eventually, killAll } from './_cluster-harness.ts'
 
 const PEER_CLI = fileURLToPath(new URL('../../src/cli/peer.ts', import.meta.url))
@@ -45,6 +47,16 @@ describe('createNode', () => {
     } finally {
       await again.stop()
     }
+  })
+
+  it('refuses to start when no bootstrap peer answers, rather than claim a ring of its own', async () => {
+    const gone = await createNode({ dataDir: join(root, 'gone'), storage: 'memory' })
+    const address = gone.multiaddrs().find((a) => !a.includes('/ws/'))!
+    await gone.stop()
+    const lone = createNode({ dataDir: join(root, 'lone'), bootstrap: [address] })
+    await expect(lone).rejects.toBeInstanceOf(UnreachableError)
+    // Nothing was saved that a later start could take for a cluster of its own.
+    expect(existsSync(join(root, 'lone', 'cluster-state.cbor'))).toBe(false)
   })
 })
 
