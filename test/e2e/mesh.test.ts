@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRing, preflist } from '../../src/ring/index.ts'
 import { type NodePeer, startNodePeer } from './fixtures/mesh-node-peers.ts'
-import type { MeshSummary } from './fixtures/mesh-peer-page.ts'
+import type { MeshSummary, RequestReport } from './fixtures/mesh-peer-page.ts'
 import { type BuiltPage, buildPage } from './fixtures/page-build.ts'
 import {
   type BrowserHarness,
@@ -38,6 +38,13 @@ describe('a ring of Node peers and browser pages', () => {
     } as const)
   const summary = (peer: PeerPage): Promise<MeshSummary> =>
     peer.page.evaluate(() => window.meshPeer.summary())
+  /** Both pages' connections, for failure messages. */
+  const connectionsOfPages = async (): Promise<string> => {
+    const [ofA, ofB] = await Promise.all(
+      [a, b].map((p) => p.page.evaluate(() => window.meshPeer.connections())),
+    )
+    return `A has ${JSON.stringify(ofA)}, B has ${JSON.stringify(ofB)}`
+  }
 
   beforeAll(async () => {
     const [page, first] = await Promise.all([
@@ -84,7 +91,10 @@ describe('a ring of Node peers and browser pages', () => {
         `bootstrap connected ${t.connected?.toFixed(0)}, relay reservation ${t.reserved?.toFixed(0)}, ` +
         `node assembled ${t.assembled?.toFixed(0)}, WebRTC to the other page ${t.meshed?.toFixed(0)}, ` +
         `first quorum write done ${first.at.toFixed(0)} ` +
-        `(${(first.at - loaded).toFixed(0)} ms after load; the write itself ${first.ms.toFixed(1)} ms)`,
+        `(${(first.at - loaded).toFixed(0)} ms after load; the write itself ${first.ms.toFixed(1)} ms)` +
+        (first.failedAttempts?.length
+          ? `, after failed attempts: ${first.failedAttempts.map((f) => `${f.ms.toFixed(0)} ms ${f.error}`).join('; ')}`
+          : ''),
     )
     expect(first.answered.length).toBeGreaterThanOrEqual(2)
   })
@@ -144,18 +154,32 @@ describe('a ring of Node peers and browser pages', () => {
         { timeout: 20_000 },
       )
     } catch (error) {
-      const seen = await Promise.all(
-        [a, b].map((p) => p.page.evaluate(() => window.meshPeer.connections())),
-      )
-      throw new Error(
-        `no direct connection between the pages: A has ${JSON.stringify(seen[0])}, B has ${JSON.stringify(seen[1])}`,
-        { cause: error },
-      )
+      throw new Error(`no direct connection between the pages: ${await connectionsOfPages()}`, {
+        cause: error,
+      })
     }
-    const put = await a.page.evaluate(
-      (k) => window.meshPeer.put('mesh', k, 'across the mesh', 3),
-      key!,
-    )
+    // In a few runs in a hundred here, page A holds two WebRTC connections to page B, of which B
+    // keeps only one (a second dial made while the first hung), and requests over the other time
+    // out (ERR_TIMEOUT, then ERR_UNREACHABLE) until libp2p closes it. The write is retried for up
+    // to 30 s then, and every failure is printed with both pages' connections.
+    const failed: string[] = []
+    const until = performance.now() + 30_000
+    let put: RequestReport | undefined
+    while (put === undefined) {
+      try {
+        put = await a.page.evaluate(
+          (k) => window.meshPeer.put('mesh', k, 'across the mesh', 3),
+          key!,
+        )
+      } catch (error) {
+        failed.push(`${(error as Error).message.split('\n')[0]} (${await connectionsOfPages()})`)
+        if (performance.now() > until) throw new Error(`the write failed: ${failed.join(' | ')}`)
+        await new Promise((resolve) => setTimeout(resolve, 1000))
+      }
+    }
+    if (failed.length > 0) {
+      console.info(`page A's write failed ${failed.length} times first: ${failed.join(' | ')}`)
+    }
     const answered = put.answered.map((r) => r.member)
     expect(answered).toContain(ids.b)
     expect(answered.some((m) => nodeIds.has(m))).toBe(true)
@@ -165,12 +189,15 @@ describe('a ring of Node peers and browser pages', () => {
     )
     expect(toB?.multiplexer).toBe('/webrtc')
     const got = await b.page.evaluate((k) => window.meshPeer.get('mesh', k), key!)
-    expect(got.values).toEqual(['across the mesh'])
+    // Each failed try may still have been stored by some replicas, and each was a blind put: a
+    // retry leaves one more sibling of the same value, never another value.
+    expect(new Set(got.values)).toEqual(new Set(['across the mesh']))
+    expect(got.values?.length).toBeLessThanOrEqual(failed.length + 1)
     console.info(
       `put ${key} from page A in ${put.ms.toFixed(1)} ms (W=3: ${put.answered.map((r) => `${r.member === ids.b ? 'page B' : r.member === ids.a ? 'page A' : 'node'} ${r.kind}`).join(', ')}); ` +
         `get from page B in ${got.ms.toFixed(1)} ms`,
     )
-  })
+  }, 90_000)
 
   it('keeps the member identity of a page across a reload', async () => {
     const before = await summary(b)
