@@ -119,7 +119,10 @@ function writeUtf8(text: string, offset: number): number {
 
 /** The bytes of a bucket or key: a string as its UTF-8 (as {@link hashKey} reads it), bytes as they are. */
 export function keyPartBytes(part: KeyPart): Uint8Array {
-  return typeof part === 'string' ? scratch.slice(0, writeUtf8(part, 0)) : part
+  if (typeof part !== 'string') return part
+  // Written first: writing may replace the scratch buffer with a larger one.
+  const length = writeUtf8(part, 0)
+  return scratch.slice(0, length)
 }
 
 /**
