@@ -31,6 +31,7 @@ import {
 import { RequestChannel } from './request-channel.ts'
 import { type AuthorizeHook, serveStream } from './serve-stream.ts'
 import type { SolarOrbitLibp2p } from './services.ts'
+import { StreamRace } from './stream-race.ts'
 import { TopicHub } from './topic-hub.ts'
 
 const log = defaultLogger().forComponent('solar-orbit:transport')
@@ -81,6 +82,8 @@ export class Libp2pTransport extends TypedEventEmitter<TransportEvents> implemen
   /** Per `peer protocol`: the channel, or the promise of one while its stream opens. */
   private readonly channels = new Map<string, RequestChannel | Promise<RequestChannel>>()
   private readonly inflight = new Set<PendingRequest<Uint8Array>>()
+  /** The streams being negotiated, by peer, so that a connection opening meanwhile can join. */
+  private readonly races = new Set<{ readonly peer: PeerId; readonly race: StreamRace }>()
   private readonly topics: TopicHub
   private started = false
 
@@ -103,6 +106,7 @@ export class Libp2pTransport extends TypedEventEmitter<TransportEvents> implemen
     await this.node.start()
     this.node.addEventListener('peer:connect', this.onPeerConnect)
     this.node.addEventListener('peer:disconnect', this.onPeerDisconnect)
+    this.node.addEventListener('connection:open', this.onConnectionOpen)
     this.topics.attach()
     this.started = true
     log('started %s on %a', this.self, this.node.getMultiaddrs())
@@ -123,6 +127,7 @@ export class Libp2pTransport extends TypedEventEmitter<TransportEvents> implemen
     this.topics.detach()
     this.node.removeEventListener('peer:connect', this.onPeerConnect)
     this.node.removeEventListener('peer:disconnect', this.onPeerDisconnect)
+    this.node.removeEventListener('connection:open', this.onConnectionOpen)
     await this.node.stop()
     log('stopped %s', this.self)
   }
@@ -310,21 +315,7 @@ export class Libp2pTransport extends TypedEventEmitter<TransportEvents> implemen
     protocol: string,
     onClosed: () => void,
   ): Promise<RequestChannel> {
-    const connection = this.connectionTo(peer)
-    if (connection === undefined) throw new UnreachableError(peer)
-    let stream: Stream
-    try {
-      stream = await connection.newStream(protocol, {
-        maxOutboundStreams: this.maxStreams,
-        signal: AbortSignal.timeout(this.streamOpenTimeoutMs),
-      })
-    } catch (cause) {
-      if (cause instanceof Libp2pUnsupportedProtocolError) {
-        throw new UnsupportedProtocolError(peer, protocol)
-      }
-      log('opening %s to %s failed - %e', protocol, peer, cause)
-      throw new UnreachableError(peer, `cannot open a stream: ${describe(cause)}`)
-    }
+    const stream = await this.openStream(peer, protocol)
     return new RequestChannel(stream, {
       peer,
       protocol,
@@ -334,16 +325,54 @@ export class Libp2pTransport extends TypedEventEmitter<TransportEvents> implemen
     })
   }
 
-  /** An open connection to `peer`, preferring unlimited ones (not a relayed hop); none if not connected. */
-  private connectionTo(peer: PeerId): Connection | undefined {
+  /**
+   * A stream for `protocol` to `peer`, negotiated at once on each of its unlimited connections and on
+   * any that opens meanwhile (see `stream-race.ts`); on a relayed hop only when there is nothing else.
+   */
+  private async openStream(peer: PeerId, protocol: string): Promise<Stream> {
+    const connections = this.connectionsTo(peer)
+    if (connections.length === 0) throw new UnreachableError(peer)
+    const race = new StreamRace(
+      (connection, signal) =>
+        connection.newStream(protocol, { maxOutboundStreams: this.maxStreams, signal }),
+      this.streamOpenTimeoutMs,
+      connections,
+    )
+    const entry = { peer, race }
+    this.races.add(entry)
+    try {
+      return await race.stream
+    } catch (error) {
+      const causes = error instanceof AggregateError ? error.errors : [error]
+      if (causes.some((cause) => cause instanceof Libp2pUnsupportedProtocolError)) {
+        throw new UnsupportedProtocolError(peer, protocol)
+      }
+      log('opening %s to %s failed - %e', protocol, peer, causes[0])
+      throw new UnreachableError(peer, `cannot open a stream: ${describe(causes[0])}`)
+    } finally {
+      this.races.delete(entry)
+    }
+  }
+
+  /** The open connections to `peer` that take protocol streams: its unlimited ones, else a relayed hop. */
+  private connectionsTo(peer: PeerId): Connection[] {
     let id: Libp2pPeerId
     try {
       id = peerIdFromString(peer)
     } catch {
-      return undefined
+      return []
     }
     const open = this.node.getConnections(id).filter((c) => c.status === 'open')
-    return open.find((c) => c.limits === undefined) ?? open[0]
+    const unlimited = open.filter((c) => c.limits === undefined)
+    return unlimited.length > 0 ? unlimited : open.slice(0, 1)
+  }
+
+  /** A connection that opens while a stream to its peer is being negotiated joins that race. */
+  private readonly onConnectionOpen = (event: CustomEvent<Connection>): void => {
+    const connection = event.detail
+    if (connection.limits !== undefined) return
+    const peer = connection.remotePeer.toString()
+    for (const entry of this.races) if (entry.peer === peer) entry.race.add(connection)
   }
 
   private readonly onPeerConnect = (event: CustomEvent<Libp2pPeerId>): void => {
