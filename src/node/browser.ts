@@ -12,8 +12,8 @@
  * connection to every other browser member, because the coordinator counts only directly connected
  * members as up (anything else would be a fallback, or a forward through a Node peer, which refuses
  * a page it does not know as a member yet). `createBrowserNode` resolves once its first dials to the
- * browser members it learned at join connected or failed, so the node it returns can reach its
- * replicas. Later, of two browsers that meet, the one with the smaller id dials first; the other
+ * browser members it learned at join connected or failed (or those members' dials of it connected),
+ * so the node it returns can reach its replicas. Later, of two browsers that meet, the one with the smaller id dials first; the other
  * waits `redialMs` before dialling too, so they rarely open two connections to each other. Members
  * marked down are not dialled (they lift the mark themselves when back).
  *
@@ -297,7 +297,8 @@ class WebRtcDialer {
   #stopped = false
   /**
    * Settles when the dials of the first round (every browser member known at start, dialled at once
-   * whatever the ids: they do not know this node yet) have connected or failed.
+   * whatever the ids: they do not know this node yet) have connected or failed, a member counting as
+   * done too once a direct connection to it opened the other way (its own dial of this node).
    */
   readonly firstRound: Promise<void>
 
@@ -357,9 +358,30 @@ class WebRtcDialer {
       }
       if (now < next) continue
       this.#dialling.add(member.id)
-      dials.push(this.#dial(member.id, addresses))
+      const dial = this.#dial(member.id, addresses)
+      dials.push(first ? Promise.race([dial, this.#connectedTo(member.id, dial)]) : dial)
     }
     return dials
+  }
+
+  /** Resolves once a direct (unlimited) connection to `member` opens, or `until` settles. */
+  #connectedTo(member: string, until: Promise<void>): Promise<void> {
+    const libp2p = this.#transport.node
+    return new Promise((resolve) => {
+      const onOpen = (
+        event: CustomEvent<{ limits?: unknown; remotePeer: { toString(): string } }>,
+      ): void => {
+        if (event.detail.limits === undefined && event.detail.remotePeer.toString() === member) {
+          done()
+        }
+      }
+      const done = (): void => {
+        libp2p.removeEventListener('connection:open', onOpen)
+        resolve()
+      }
+      libp2p.addEventListener('connection:open', onOpen)
+      until.then(done, done)
+    })
   }
 
   async #dial(member: string, addresses: readonly string[]): Promise<void> {
