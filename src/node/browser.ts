@@ -13,9 +13,10 @@
  * members as up (anything else would be a fallback, or a forward through a Node peer, which refuses
  * a page it does not know as a member yet). `createBrowserNode` resolves once its first dials to the
  * browser members it learned at join connected or failed (or those members' dials of it connected),
- * so the node it returns can reach its replicas. Later, of two browsers that meet, the one with the smaller id dials first; the other
- * waits `redialMs` before dialling too, so they rarely open two connections to each other. Members
- * marked down are not dialled (they lift the mark themselves when back).
+ * so the node it returns can reach its replicas. Later, of two browsers that meet, the one with the
+ * smaller id dials first; the other waits `redialMs` before dialling too, so they rarely open two
+ * connections to each other. Members marked down are not dialled (they lift the mark themselves when
+ * back).
  *
  * Nothing in this module's graph imports `node:*`.
  */
