@@ -81,15 +81,22 @@ describe('a ring of Node peers and browser pages', () => {
     expect(startedA.created).toBe(true)
     expect(startedA.address).toContain(`/p2p-circuit/webrtc/p2p/${ids.a}`)
     const first = await a.page.evaluate(() => window.meshPeer.firstWrite('probe', 'first', 30_000))
-    const loaded = await a.page.evaluate(
-      () =>
-        (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd,
-    )
-    const t = startedA.timings
+    const [loaded, loadedB] = (await Promise.all(
+      [a, b].map((p) =>
+        p.page.evaluate(
+          () =>
+            (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming)
+              .loadEventEnd,
+        ),
+      ),
+    )) as [number, number]
+    const steps = (loadedAt: number, t: typeof startedA.timings): string =>
+      `loaded ${loadedAt.toFixed(0)}, identity ${t.identity?.toFixed(0)}, ` +
+      `bootstrap connected ${t.connected?.toFixed(0)}, relay reservation ${t.reserved?.toFixed(0)}, ` +
+      `node assembled ${t.assembled?.toFixed(0)}, WebRTC to the other page ${t.meshed?.toFixed(0)}`
+    console.info(`page B, ms after navigation start: ${steps(loadedB, startedB.timings)}`)
     console.info(
-      `page A, ms after navigation start: loaded ${loaded.toFixed(0)}, identity ${t.identity?.toFixed(0)}, ` +
-        `bootstrap connected ${t.connected?.toFixed(0)}, relay reservation ${t.reserved?.toFixed(0)}, ` +
-        `node assembled ${t.assembled?.toFixed(0)}, WebRTC to the other page ${t.meshed?.toFixed(0)}, ` +
+      `page A, ms after navigation start: ${steps(loaded, startedA.timings)}, ` +
         `first quorum write done ${first.at.toFixed(0)} ` +
         `(${(first.at - loaded).toFixed(0)} ms after load; the write itself ${first.ms.toFixed(1)} ms)` +
         (first.failedAttempts?.length
