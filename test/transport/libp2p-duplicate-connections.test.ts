@@ -11,7 +11,7 @@ import { timerScheduler } from '../../src/runtime/system-ports.ts'
 import { createLibp2pNode, Libp2pTransport } from '../../src/transport/libp2p/index.ts'
 
 const ECHO = '/solar-orbit/dup/echo/1.0.0'
-const STREAM_OPEN_TIMEOUT_MS = 1500
+const STREAM_OPEN_TIMEOUT_MS = 2000
 const text = (data: Uint8Array): string => new TextDecoder().decode(data)
 const bytes = (value: string): Uint8Array => new TextEncoder().encode(value)
 

@@ -1,7 +1,8 @@
 /**
  * The libp2p adapter of the Transport port. Requests travel on one long-lived stream per peer and
  * protocol (the protocol string is the libp2p protocol id, `/solar-orbit/<cluster>/<name>/1.0.0`), each
- * frame a length-prefixed envelope with a request id; broadcasts ride gossipsub; `peer:connect` and
+ * frame a length-prefixed envelope with a request id; the stream is negotiated on every direct
+ * connection to the peer at once (`stream-race.ts`). Broadcasts ride gossipsub; `peer:connect` and
  * `peer:disconnect` are libp2p's own connection events.
  */
 import type { Connection, PeerId as Libp2pPeerId, Stream } from '@libp2p/interface'
