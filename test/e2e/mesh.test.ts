@@ -165,10 +165,10 @@ describe('a ring of Node peers and browser pages', () => {
         cause: error,
       })
     }
-    // In a few runs in a hundred here, page A holds two WebRTC connections to page B, of which B
-    // keeps only one (a second dial made while the first hung), and requests over the other time
-    // out (ERR_TIMEOUT, then ERR_UNREACHABLE) until libp2p closes it. The write is retried for up
-    // to 30 s then, and every failure is printed with both pages' connections.
+    // Two crossing WebRTC dials can leave page A a second connection to B that B no longer has.
+    // Before the transport raced its streams over every connection (`stream-race.ts`), requests
+    // went there in a few runs in a hundred and failed for seconds. Should that come back, the write
+    // is retried for up to 30 s and every failure is printed with both pages' connections.
     const failed: string[] = []
     const until = performance.now() + 30_000
     let put: RequestReport | undefined

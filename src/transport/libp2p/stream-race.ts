@@ -23,8 +23,8 @@ export class StreamRace {
   /** Connections whose negotiation ran out of time before any attempt won. */
   readonly #timedOut: Connection[] = []
   #pending = 0
-  #won = false
-  #settled = false
+  /** `racing` until an attempt won or every attempt failed. */
+  #outcome: 'racing' | 'won' | 'failed' = 'racing'
   #resolve!: (stream: Stream) => void
   #reject!: (error: AggregateError) => void
 
@@ -41,7 +41,7 @@ export class StreamRace {
 
   /** Negotiates on `connection` too (one that opened during the race); ignored once the race settled. */
   add(connection: Connection): void {
-    if (this.#settled || this.#tried.has(connection)) return
+    if (this.#outcome !== 'racing' || this.#tried.has(connection)) return
     this.#tried.add(connection)
     this.#pending++
     const signal = AbortSignal.timeout(this.#timeoutMs)
@@ -53,13 +53,12 @@ export class StreamRace {
 
   #succeeded(stream: Stream): void {
     this.#pending--
-    if (this.#won) {
+    if (this.#outcome === 'won') {
       // A later winner on a second healthy connection: the first one is already in use.
       stream.close().catch((cause: unknown) => stream.abort(toError(cause)))
       return
     }
-    this.#won = true
-    this.#settled = true
+    this.#outcome = 'won'
     for (const connection of this.#timedOut) abortOrphan(connection)
     this.#resolve(stream)
   }
@@ -67,16 +66,16 @@ export class StreamRace {
   #failed(connection: Connection, timedOut: boolean, cause: unknown): void {
     this.#pending--
     if (timedOut) {
-      if (this.#won) abortOrphan(connection)
+      if (this.#outcome === 'won') abortOrphan(connection)
       else this.#timedOut.push(connection)
     }
-    if (this.#settled) return
+    if (this.#outcome !== 'racing') return
     this.#failures.push(cause)
     if (this.#pending === 0) this.#fail()
   }
 
   #fail(): void {
-    this.#settled = true
+    this.#outcome = 'failed'
     this.#reject(new AggregateError(this.#failures, 'no connection negotiated a stream'))
   }
 }
