@@ -41,8 +41,9 @@ const decoder = new TextDecoder()
 
 /**
  * The settings of one request on `bucket`: `defaults`, then the bucket's entry in `buckets`, then the
- * request's `overrides` (only their quorum fields that are set). Throws `InvalidArgumentError` unless n is a positive integer, r and w are
- * integers in [1, n], and pr, pw and dw are integers in [0, n].
+ * request's `overrides` (only their quorum fields that are set, so `{ r: undefined }` does not erase a
+ * default). Throws `InvalidArgumentError` unless n is a positive integer, r and w are integers in
+ * [1, n], and pr, pw and dw are integers in [0, n].
  */
 export function resolveBucketProps(
   defaults: BucketProps,
@@ -51,31 +52,36 @@ export function resolveBucketProps(
   overrides: Partial<BucketProps>,
 ): BucketProps {
   const name = typeof bucket === 'string' ? bucket : decoder.decode(bucket)
-  const props = { ...defaults, ...buckets.get(name), ...definedOnly(overrides) }
+  const props: { -readonly [K in keyof BucketProps]: BucketProps[K] } = {
+    ...defaults,
+    ...buckets.get(name),
+  }
+  for (const field of FIELDS) {
+    const value = overrides[field]
+    if (value !== undefined) props[field] = value
+  }
   if (!Number.isSafeInteger(props.n) || props.n < 1) {
     throw new InvalidArgumentError(`n must be a positive integer, got ${props.n}`)
   }
-  for (const [name, min] of [
-    ['r', 1],
-    ['w', 1],
-    ['pr', 0],
-    ['pw', 0],
-    ['dw', 0],
-  ] as const) {
-    const value = props[name]
+  for (const [field, min] of QUORUM_MINIMA) {
+    const value = props[field]
     if (!Number.isSafeInteger(value) || value < min || value > props.n) {
       throw new InvalidArgumentError(
-        `${name} must be an integer in [${min}, n = ${props.n}], got ${value}`,
+        `${field} must be an integer in [${min}, n = ${props.n}], got ${value}`,
       )
     }
   }
   return props
 }
 
-/** The quorum fields of `overrides` that are set, so `{ r: undefined }` does not erase a default. */
-function definedOnly(overrides: Partial<BucketProps>): Partial<BucketProps> {
-  const keys = Object.keys(DEFAULT_BUCKET_PROPS) as (keyof BucketProps)[]
-  return Object.fromEntries(
-    keys.filter((key) => overrides[key] !== undefined).map((key) => [key, overrides[key]]),
-  )
-}
+/** The fields of {@link BucketProps}. */
+const FIELDS = Object.keys(DEFAULT_BUCKET_PROPS) as (keyof BucketProps)[]
+
+/** The quorum fields and the least value each may take (the most is n). */
+const QUORUM_MINIMA = [
+  ['r', 1],
+  ['w', 1],
+  ['pr', 0],
+  ['pw', 0],
+  ['dw', 0],
+] as const

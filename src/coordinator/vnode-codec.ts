@@ -23,6 +23,7 @@ import {
   DecodeError,
   decodeCbor,
   encodeCbor,
+  equalBytes,
   readBytes,
   readCount,
   readList,
@@ -207,8 +208,12 @@ export function decodeVnodeMessage(bytes: Uint8Array, init: VnodeCodecInit = {})
   }
 }
 
+/** A merge's acknowledgement, the reply a put's replicas send: encoded once, recognised by its bytes. */
+const MERGED_REPLY = encodeCbor([VNODE_WIRE_VERSION, 'merged', null])
+
 /** `reply` as bytes. Throws `TooLargeError` when an object or the reply is over the limit. */
 export function encodeVnodeReply(reply: VnodeReply, init: VnodeCodecInit = {}): Uint8Array {
+  if (reply.type === 'merged') return MERGED_REPLY.slice()
   const limit = init.messageBytesMax ?? DEFAULT_MESSAGE_BYTES_MAX
   let body: unknown
   switch (reply.type) {
@@ -217,9 +222,6 @@ export function encodeVnodeReply(reply: VnodeReply, init: VnodeCodecInit = {}): 
       break
     case 'written':
       body = encodeObject(reply.object, limit)
-      break
-    case 'merged':
-      body = null
       break
     case 'keys':
       body = reply.keys
@@ -230,6 +232,7 @@ export function encodeVnodeReply(reply: VnodeReply, init: VnodeCodecInit = {}): 
 
 /** The reply in `bytes`; throws `DecodeError` for anything but a valid format-2 reply within the limit. */
 export function decodeVnodeReply(bytes: Uint8Array, init: VnodeCodecInit = {}): VnodeReply {
+  if (equalBytes(bytes, MERGED_REPLY)) return { type: 'merged' }
   const limit = init.messageBytesMax ?? DEFAULT_MESSAGE_BYTES_MAX
   const fields = readEnvelope(decodeCbor(bytes, limit, 'vnode reply'), 'vnode reply')
   arity(fields, 3, 'vnode reply')

@@ -148,6 +148,15 @@ describe('vnode wire codec', () => {
     )
   })
 
+  it('gives each merge acknowledgement its own buffer, and reads one however it was encoded', () => {
+    const first = encodeVnodeReply({ type: 'merged' })
+    first.fill(0)
+    expect(decodeVnodeReply(encodeVnodeReply({ type: 'merged' }))).toEqual({ type: 'merged' })
+    // The same reply through the generic encoder, as another implementation would write it.
+    expect(decodeVnodeReply(encode([2, 'merged', null]))).toEqual({ type: 'merged' })
+    expect(() => decodeVnodeReply(first)).toThrow(DecodeError)
+  })
+
   it.each([
     ['not CBOR', Uint8Array.of(0xff, 0x00)],
     ['not an array', encode({ a: 1 })],
