@@ -1,26 +1,31 @@
 /**
- * `npm run bench -- mesh [--rounds N] [--duration-ms N] [--warmup-ms N] [--settle-ms N]`: quorum
- * requests on a real three-member cluster (three Node processes on TCP loopback, memory storage, N 3,
- * R 2, W 2, 1 KB values), get and put at concurrency 1 and 64, coordinated by one member (so one
- * replica is local, as for an application running on a member), beside the raw libp2p echo baseline.
- * Prints a table and writes `bench/results/mesh.json`.
+ * `npm run bench -- mesh [--rounds N] [--duration-ms N] [--warmup-ms N] [--latency-rounds N]
+ * [--latency-duration-ms N] [--latency-warmup-ms N] [--settle-ms N]`: quorum requests on a real
+ * three-member cluster (three Node processes on TCP loopback, memory storage, N 3, R 2, W 2, 1 KB
+ * values), get and put at concurrency 1 and 64, coordinated by one member (so one replica is local, as
+ * for an application running on a member), beside the raw libp2p echo baseline. Prints a table and
+ * writes `bench/results/mesh.json`.
  *
  * The baseline is a raw echo of 1 KB (`_echo-protocols.ts`: length-prefixed frames, nothing of Solar
  * Orbit on top) on long-lived streams, one per worker or one shared, whichever is faster, measured
  * two ways: between two fresh processes of their own (`_echo-baseline.ts`), and from the coordinating
  * member to another over the very connection its quorum requests use. Each row takes the fastest of
- * those four echoes as its baseline: the lowest p50 and the highest rate. For reference the run also
- * measures the raw echo sent to both other members at once and done at the first answer, which is
- * the network part of a quorum request with nothing on top.
+ * those echoes as its baseline: the lowest p50 and the highest rate. At concurrency 1 the two stream
+ * modes are the same thing (one worker, one stream), so only one is measured there. For reference the
+ * run also measures the raw echo sent to both other members at once and done at the first answer,
+ * which is the network part of a quorum request with nothing on top.
  *
  * A shared two-CPU machine drifts by tens of percent within minutes, so no measurement is compared
- * with one taken minutes apart: the run repeats `rounds` rounds, each measuring every echo, get and
- * put at both concurrencies in turn, and reports the median over the rounds of each figure and of
- * each round's ratio. Before the first round the members serve `settle-ms` of unmeasured gets, half
- * at each concurrency: their request path keeps getting faster for about ten seconds of load while
- * V8 optimizes it. Each row also reports the CPU time each member spent per request (user + system,
- * coordinator first): at concurrency 1 the three members share two CPUs, so CPU per request shows up
- * as latency.
+ * with one taken minutes apart: the run repeats rounds, each measuring the echoes, get and put in turn,
+ * and reports the median over the rounds of each figure and of each round's ratio. Latency (concurrency
+ * 1) is measured in many short rounds (`latency-rounds` of `latency-duration-ms`), so that the requests
+ * and the echo they are compared with run seconds apart at most; throughput (concurrency 64) in fewer,
+ * longer ones (`rounds` of `duration-ms`). Each measurement starts with an unmeasured warm-up, which
+ * also lets the previous one's last answers arrive. Before the first round the members serve
+ * `settle-ms` of unmeasured gets, half at each concurrency: their request path keeps getting faster for
+ * about ten seconds of load while V8 optimizes it. Each row also reports the CPU time each member
+ * spent per request (user + system, coordinator first): at concurrency 1 the three members share two
+ * CPUs, so CPU per request shows up as latency.
  *
  * Targets: get and put p50 at concurrency 1 within 1.5× the echo p50 (a quorum request needs one
  * round trip to a remote replica when the coordinator holds one, and the echo is one round trip), and
@@ -42,18 +47,37 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     'duration-ms': { type: 'string', default: '1500' },
     'warmup-ms': { type: 'string', default: '300' },
+    'latency-rounds': { type: 'string', default: '15' },
+    'latency-duration-ms': { type: 'string', default: '500' },
+    'latency-warmup-ms': { type: 'string', default: '150' },
     'settle-ms': { type: 'string', default: '8000' },
   },
 })
-const rounds = Number(values.rounds)
-const timing: LoopTiming = {
-  durationMs: Number(values['duration-ms']),
-  warmupMs: Number(values['warmup-ms']),
+/** How each concurrency is measured: rounds, and the timing of each measurement in a round. */
+interface Plan extends LoopTiming {
+  concurrency: number
+  rounds: number
+  /** The echo modes worth measuring at this concurrency. */
+  echoModes: EchoMode[]
 }
+const plans: Plan[] = [
+  {
+    concurrency: 1,
+    rounds: Number(values['latency-rounds']),
+    durationMs: Number(values['latency-duration-ms']),
+    warmupMs: Number(values['latency-warmup-ms']),
+    echoModes: ['multiplexed'],
+  },
+  {
+    concurrency: 64,
+    rounds: Number(values.rounds),
+    durationMs: Number(values['duration-ms']),
+    warmupMs: Number(values['warmup-ms']),
+    echoModes: ['stream-per-worker', 'multiplexed'],
+  },
+]
 const settleMs = Number(values['settle-ms'])
-const concurrencies = [1, 64] as const
 const ops = ['get', 'put'] as const
-const echoModes: EchoMode[] = ['stream-per-worker', 'multiplexed']
 const valueBytes = 1024
 const keys = 1000
 const PEER = join(import.meta.dirname, '_mesh-peer.ts')
@@ -122,9 +146,13 @@ const startedAt = new Date().toISOString()
 const machine = { cpus: availableParallelism(), loadAverage: loadavg() }
 const root = mkdtempSync(join(tmpdir(), 'solar-orbit-mesh-'))
 const members: Member[] = []
-const perRoundMs =
-  2 * (echoModes.length * 2 + 1 + ops.length) * (timing.durationMs + timing.warmupMs)
-const session = await startEchoSession(valueBytes, rounds * perRoundMs + 600_000)
+const measuringMs = plans.reduce(
+  (sum, plan) =>
+    sum +
+    plan.rounds * (plan.echoModes.length * 2 + 1 + ops.length) * (plan.durationMs + plan.warmupMs),
+  0,
+)
+const session = await startEchoSession(valueBytes, 2 * measuringMs + 600_000)
 try {
   members.push(await spawnMember(join(root, 'a')))
   const bootstrap = members[0]!.addrs[0]!
@@ -138,7 +166,7 @@ try {
   }
   const [coordinator, ...replicas] = members as [Member, Member, Member]
   await coordinator.send({ cmd: 'seed', keys, valueBytes })
-  for (const concurrency of concurrencies) {
+  for (const { concurrency } of plans) {
     const settle = { durationMs: settleMs / 2, warmupMs: 0, prefix: 'settle' }
     await coordinator.send({ cmd: 'run', op: 'get', concurrency, keys, valueBytes, ...settle })
   }
@@ -146,7 +174,12 @@ try {
     (await Promise.all(members.map((m) => m.send({ cmd: 'cpu' })))).map(
       (usage) => (usage.user as number) + (usage.system as number),
     )
-  const clusterEcho = async (targets: Member[], mode: EchoMode, concurrency: number) =>
+  const clusterEcho = async (
+    targets: Member[],
+    mode: EchoMode,
+    concurrency: number,
+    timing: LoopTiming,
+  ) =>
     (await coordinator.send({
       cmd: 'echo',
       mode,
@@ -158,16 +191,20 @@ try {
 
   const baselines: Baseline[] = []
   const samples: Sample[] = []
-  for (let round = 0; round < rounds; round++) {
-    console.log(`round ${round + 1} of ${rounds}...`)
-    for (const concurrency of concurrencies) {
+  for (const plan of plans) {
+    const { concurrency } = plan
+    const timing: LoopTiming = { durationMs: plan.durationMs, warmupMs: plan.warmupMs }
+    console.log(`concurrency ${concurrency}: ${plan.rounds} rounds...`)
+    for (let round = 0; round < plan.rounds; round++) {
       const echoes: Baseline['echoes'] = {}
-      for (const mode of echoModes) {
+      for (const mode of plan.echoModes) {
         echoes[`processes ${mode}`] = await session.measure(mode, concurrency, timing)
-        echoes[`members ${mode}`] = await clusterEcho([replicas[0]], mode, concurrency)
+        echoes[`members ${mode}`] = await clusterEcho([replicas[0]], mode, concurrency, timing)
       }
       const fanOut =
-        concurrency === 1 ? await clusterEcho(replicas, 'multiplexed', concurrency) : undefined
+        concurrency === 1
+          ? await clusterEcho(replicas, 'multiplexed', concurrency, timing)
+          : undefined
       const echoList = Object.values(echoes)
       const baseline: Baseline = {
         concurrency,
@@ -198,7 +235,7 @@ try {
   }
 
   const rows = ops.flatMap((op) =>
-    concurrencies.map((concurrency) => {
+    plans.map(({ concurrency }) => {
       const mine = samples.filter((s) => s.op === op && s.concurrency === concurrency)
       const of = (f: (s: Sample) => number): number => median(mine.map(f))
       return {
@@ -217,7 +254,7 @@ try {
     }),
   )
   /** Per concurrency, the median over the rounds of each echo and of the fan-out. */
-  const echoes = concurrencies.map((concurrency) => {
+  const echoes = plans.map(({ concurrency }) => {
     const mine = baselines.filter((b) => b.concurrency === concurrency)
     const of = (f: (b: Baseline) => number): number => median(mine.map(f))
     const fanOut = mine.flatMap((b) => (b.fanOutP50Ms === undefined ? [] : [b.fanOutP50Ms]))
@@ -238,7 +275,7 @@ try {
 
   const load = machine.loadAverage.map((l) => l.toFixed(2)).join(' ')
   console.log(
-    `mesh: 3 Node members, N 3 R 2 W 2, 1 KB values, memory storage, ${rounds} rounds of ${timing.durationMs} ms per row, ${machine.cpus} CPUs, load ${load}; medians over the rounds`,
+    `mesh: 3 Node members, N 3 R 2 W 2, 1 KB values, memory storage, ${machine.cpus} CPUs, load ${load}; medians over the rounds (${plans.map((p) => `concurrency ${p.concurrency}: ${p.rounds} rounds of ${p.durationMs} ms per row`).join(', ')})`,
   )
   const table = [
     [
@@ -292,8 +329,7 @@ try {
     startedAt,
     node: process.version,
     machine,
-    rounds,
-    ...timing,
+    plans,
     settleMs,
     rows,
     echoes,
