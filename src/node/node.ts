@@ -77,7 +77,8 @@ export async function createNode(init: NodeInit): Promise<LocalNode> {
   )
   const storage: NodeStorage =
     storageKind === 'memory'
-      ? new MemoryStorage()
+      ? // The process is the medium: nothing survives its crash, so no write is held for undoing.
+        new MemoryStorage({ simulatePowerLoss: false })
       : await FsStorage.open({ dir: join(dataDir, 'vnodes') })
   let node: SolarOrbitNode
   try {

@@ -3,7 +3,10 @@
  * simulated node. Data lives on a {@link MemoryVolume} that outlives the {@link MemoryStorage} using
  * it, so a simulated node can crash ({@link MemoryStorage.crash}) and restart on the same volume.
  * A crash drops every write made since the last durable point, as a power cut drops what was not
- * yet fsynced: a durable write (or a close) makes it and every earlier write durable, in order.
+ * yet fsynced: a durable write (or a close) makes it and every earlier write durable, in order. To
+ * undo them, the storage holds what each such write replaced until the next durable point; a storage
+ * that never simulates a power cut ({@link MemoryStorageInit.simulatePowerLoss} false) makes every
+ * write durable at once and holds nothing.
  * Everything is synchronous underneath and uses no timers, so simulations stay deterministic.
  */
 import { copyBytes } from '../core/bytes.ts'
@@ -124,6 +127,13 @@ export interface MemoryStorageInit {
   limits?: Partial<StorageLimits>
   /** The volume to keep data on; pass a closed or crashed storage's volume to restart it. Default: a new, empty volume. */
   volume?: MemoryVolume
+  /**
+   * Whether {@link MemoryStorage.crash} loses the writes made since the last durable point. That
+   * means holding every value a write replaced or deleted until the next durable write. Pass false
+   * for a node's own in-memory storage, whose crash is the end of its process: every write is then
+   * durable at once, and overwriting a key frees its old value. Default true.
+   */
+  simulatePowerLoss?: boolean
 }
 
 /** A node storage held in memory; see the module comment for its crash semantics. */
@@ -131,11 +141,13 @@ export class MemoryStorage implements NodeStorage {
   /** The volume holding this storage's data. */
   readonly volume: MemoryVolume
   readonly #limits: StorageLimits
+  readonly #alwaysDurable: boolean
   readonly #open = new Map<number, MemoryBackend>()
   #closed = false
 
   constructor(init: MemoryStorageInit = {}) {
     this.#limits = resolveStorageLimits(init.limits)
+    this.#alwaysDurable = init.simulatePowerLoss === false
     this.volume = init.volume ?? new MemoryVolume()
     this.volume.attach(this)
   }
@@ -145,8 +157,11 @@ export class MemoryStorage implements NodeStorage {
     checkPartition(partition)
     let backend = this.#open.get(partition)
     if (!backend) {
-      backend = new MemoryBackend(partition, this.volume.partition(partition), this.#limits, () =>
-        this.#open.delete(partition),
+      backend = new MemoryBackend(
+        partition,
+        this.volume.partition(partition),
+        { limits: this.#limits, alwaysDurable: this.#alwaysDurable },
+        () => this.#open.delete(partition),
       )
       this.#open.set(partition, backend)
     }
@@ -188,13 +203,20 @@ class MemoryBackend implements StorageBackend {
   readonly partition: number
   readonly #data: PartitionData
   readonly #limits: StorageLimits
+  readonly #alwaysDurable: boolean
   readonly #onClose: () => void
   #closed = false
 
-  constructor(partition: number, data: PartitionData, limits: StorageLimits, onClose: () => void) {
+  constructor(
+    partition: number,
+    data: PartitionData,
+    options: { limits: StorageLimits; alwaysDurable: boolean },
+    onClose: () => void,
+  ) {
     this.partition = partition
     this.#data = data
-    this.#limits = limits
+    this.#limits = options.limits
+    this.#alwaysDurable = options.alwaysDurable
     this.#onClose = onClose
   }
 
@@ -208,19 +230,19 @@ class MemoryBackend implements StorageBackend {
   async put(key: Uint8Array, value: Uint8Array, options?: WriteOptions): Promise<void> {
     this.#check()
     checkEntry(key, value, this.#limits)
-    this.#data.apply([{ type: 'put', key, value }], options?.durable ?? false)
+    this.#data.apply([{ type: 'put', key, value }], this.#durable(options))
   }
 
   async delete(key: Uint8Array, options?: WriteOptions): Promise<void> {
     this.#check()
     checkKey(key, this.#limits)
-    this.#data.apply([{ type: 'delete', key }], options?.durable ?? false)
+    this.#data.apply([{ type: 'delete', key }], this.#durable(options))
   }
 
   async batch(ops: readonly BatchOp[], options?: WriteOptions): Promise<void> {
     this.#check()
     checkBatch(ops, this.#limits)
-    this.#data.apply(ops, options?.durable ?? false)
+    this.#data.apply(ops, this.#durable(options))
   }
 
   async *fold(options: FoldOptions = {}): AsyncGenerator<[Uint8Array, Uint8Array]> {
@@ -245,7 +267,7 @@ class MemoryBackend implements StorageBackend {
 
   async clear(options?: WriteOptions): Promise<void> {
     this.#check()
-    this.#data.clear(options?.durable ?? false)
+    this.#data.clear(this.#durable(options))
   }
 
   /** Makes this partition's writes durable and stops the backend. */
@@ -263,5 +285,9 @@ class MemoryBackend implements StorageBackend {
 
   #check(): void {
     if (this.#closed) throw new ClosedError(`memory partition ${this.partition}`)
+  }
+
+  #durable(options: WriteOptions | undefined): boolean {
+    return this.#alwaysDurable || (options?.durable ?? false)
   }
 }

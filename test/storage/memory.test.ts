@@ -20,7 +20,45 @@ runStorageBackendTests('memory', async (options) => {
   }
 })
 
+runStorageBackendTests('memory without simulated power loss', async (options) => {
+  const volume = new MemoryVolume()
+  const opened = [new MemoryStorage({ ...options, volume, simulatePowerLoss: false })]
+  return {
+    storage: opened[0]!,
+    reopen: async () => {
+      const s = new MemoryStorage({ ...options, volume, simulatePowerLoss: false })
+      opened.push(s)
+      return s
+    },
+    teardown: async () => {
+      for (const s of opened) await s.close()
+    },
+  }
+})
+
 describe('MemoryStorage crash simulation', () => {
+  it('without simulated power loss, every write is durable at once and survives a crash', async () => {
+    const s = new MemoryStorage({ simulatePowerLoss: false })
+    const p = await s.open(0)
+    await p.put(b('a'), b('1'), { durable: true })
+    await p.put(b('a'), b('2'))
+    await p.put(b('b'), b('3'))
+    await p.delete(b('b'))
+    await p.batch([{ type: 'put', key: b('c'), value: b('4') }])
+    s.crash()
+    const t = new MemoryStorage({ volume: s.volume, simulatePowerLoss: false })
+    const q = await t.open(0)
+    expect(await collect(q)).toEqual([
+      [b('a'), b('2')],
+      [b('c'), b('4')],
+    ])
+    await q.clear()
+    t.crash()
+    const u = new MemoryStorage({ volume: s.volume })
+    expect(await u.partitions()).toEqual([])
+    await u.close()
+  })
+
   it('a crash drops writes made after the last durable point, and keeps the rest', async () => {
     const s = new MemoryStorage()
     const p = await s.open(0)
