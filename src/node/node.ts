@@ -12,14 +12,12 @@
  * Everything else is {@link assembleNode}'s; `createNode({ dataDir })` alone gives a running
  * single-node cluster that claims the whole ring after `autoClaim.stableMs`.
  */
-import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
 import { cryptoSeededRandom, systemClock, timerScheduler } from '../runtime/system-ports.ts'
-import { FsStorage } from '../storage/fs/index.ts'
-import { MemoryStorage, type NodeStorage } from '../storage/index.ts'
 import { createLibp2pNode, Libp2pTransport } from '../transport/libp2p/index.ts'
 import { type AssembleInit, assembleNode, type SolarOrbitNode } from './assemble.ts'
 import { loadOrCreateIdentity } from './identity-file.ts'
+import { openNodeStorage } from './node-storage.ts'
 import { fileStateStore } from './state-file.ts'
 
 /** Options of {@link createNode}; every {@link AssembleInit} field passes through. */
@@ -75,11 +73,7 @@ export async function createNode(init: NodeInit): Promise<LocalNode> {
     { node: libp2p, scheduler: timerScheduler },
     { ...(transportTimeoutMs !== undefined && { requestTimeoutMs: transportTimeoutMs }) },
   )
-  const storage: NodeStorage =
-    storageKind === 'memory'
-      ? // The process is the medium: nothing survives its crash, so no write is held for undoing.
-        new MemoryStorage({ simulatePowerLoss: false })
-      : await FsStorage.open({ dir: join(dataDir, 'vnodes') })
+  const storage = await openNodeStorage(storageKind ?? 'fs', dataDir)
   let node: SolarOrbitNode
   try {
     node = await assembleNode(
