@@ -1,40 +1,31 @@
 import { describe, expect, it } from 'vitest'
 import { StorageError } from '../../src/core/errors.ts'
-import { MemoryStorage, MemoryVolume } from '../../src/storage/memory.ts'
+import { MemoryStorage, type MemoryStorageInit, MemoryVolume } from '../../src/storage/memory.ts'
 import { runStorageBackendTests } from './compliance.ts'
 import { b, collect } from './compliance-cases.ts'
 
-runStorageBackendTests('memory', async (options) => {
-  const volume = new MemoryVolume()
-  const opened = [new MemoryStorage({ ...options, volume })]
-  return {
-    storage: opened[0]!,
-    reopen: async () => {
-      const s = new MemoryStorage({ ...options, volume })
-      opened.push(s)
-      return s
-    },
-    teardown: async () => {
-      for (const s of opened) await s.close()
-    },
-  }
-})
+/** Runs the storage contract on memory storages over one volume, each made with `init`. */
+function runMemoryContract(name: string, init: MemoryStorageInit): void {
+  runStorageBackendTests(name, async (options) => {
+    const volume = new MemoryVolume()
+    const open = (): MemoryStorage => new MemoryStorage({ ...options, ...init, volume })
+    const opened = [open()]
+    return {
+      storage: opened[0]!,
+      reopen: async () => {
+        const s = open()
+        opened.push(s)
+        return s
+      },
+      teardown: async () => {
+        for (const s of opened) await s.close()
+      },
+    }
+  })
+}
 
-runStorageBackendTests('memory without simulated power loss', async (options) => {
-  const volume = new MemoryVolume()
-  const opened = [new MemoryStorage({ ...options, volume, simulatePowerLoss: false })]
-  return {
-    storage: opened[0]!,
-    reopen: async () => {
-      const s = new MemoryStorage({ ...options, volume, simulatePowerLoss: false })
-      opened.push(s)
-      return s
-    },
-    teardown: async () => {
-      for (const s of opened) await s.close()
-    },
-  }
-})
+runMemoryContract('memory', {})
+runMemoryContract('memory without simulated power loss', { simulatePowerLoss: false })
 
 describe('MemoryStorage crash simulation', () => {
   it('without simulated power loss, every write is durable at once and survives a crash', async () => {
