@@ -49,14 +49,22 @@ class PartitionData {
       if (op.type === 'put') this.bytes += op.key.length + op.value.length
       if (!durable) this.undo.push({ key, previous })
     }
-    if (durable) this.undo = []
+    if (durable) this.#forgetUndo()
   }
 
   clear(durable: boolean): void {
     if (!durable) this.undo.push({ index: this.index, bytes: this.bytes })
-    else this.undo = []
+    else this.#forgetUndo()
     this.index = new KeyIndex<Entry>()
     this.bytes = 0
+  }
+
+  /**
+   * Everything is durable now. Allocates nothing when there was nothing to undo, as for every write
+   * of a storage that does not simulate power loss.
+   */
+  #forgetUndo(): void {
+    if (this.undo.length > 0) this.undo = []
   }
 
   /** Rolls back every write that is not durable, newest first. */
