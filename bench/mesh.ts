@@ -17,7 +17,8 @@
  *
  * A shared two-CPU machine drifts by tens of percent within minutes, so no measurement is compared
  * with one taken minutes apart: the run repeats rounds, each measuring the echoes, get and put in turn,
- * and reports the median over the rounds of each figure and of each round's ratio. Latency (concurrency
+ * and reports the median over the rounds of each figure and of each round's ratio (the table adds the
+ * lowest and highest round's ratio; the report keeps every round's figures). Latency (concurrency
  * 1) is measured in many short rounds (`latency-rounds` of `latency-duration-ms`), so that the requests
  * and the echo they are compared with run seconds apart at most; throughput (concurrency 64) in fewer,
  * longer ones (`rounds` of `duration-ms`). Each measurement starts with an unmeasured warm-up, which
@@ -250,6 +251,13 @@ try {
         echoP50Ms: of((s) => s.baseline.p50Ms),
         p50Ratio: of((s) => s.result.p50Ms / s.baseline.p50Ms),
         opsRatio: of((s) => s.result.opsPerSec / s.baseline.opsPerSec),
+        /** Each round's figures in order, to show the spread behind the medians. */
+        rounds: mine.map((s) => ({
+          p50Ms: s.result.p50Ms,
+          opsPerSec: s.result.opsPerSec,
+          echoP50Ms: s.baseline.p50Ms,
+          echoOpsPerSec: s.baseline.opsPerSec,
+        })),
       }
     }),
   )
@@ -287,10 +295,13 @@ try {
       'cpu µs/op',
       'echo ops/s',
       'echo p50',
-      'p50/echo',
-      'ops/echo',
+      'p50/echo (rounds)',
+      'ops/echo (rounds)',
     ],
   ]
+  /** A median ratio with the lowest and highest of the rounds' ratios it came from. */
+  const withRange = (ratio: number, perRound: number[]): string =>
+    `${ratio.toFixed(2)} (${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})`
   for (const r of rows) {
     table.push([
       r.op,
@@ -301,8 +312,14 @@ try {
       r.cpuUsPerOp.map((us) => us.toFixed(0)).join('/'),
       r.echoOpsPerSec.toFixed(0),
       r.echoP50Ms.toFixed(3),
-      r.p50Ratio.toFixed(2),
-      r.opsRatio.toFixed(2),
+      withRange(
+        r.p50Ratio,
+        r.rounds.map((x) => x.p50Ms / x.echoP50Ms),
+      ),
+      withRange(
+        r.opsRatio,
+        r.rounds.map((x) => x.opsPerSec / x.echoOpsPerSec),
+      ),
     ])
   }
   console.log(formatTable(table))
