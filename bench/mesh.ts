@@ -143,6 +143,18 @@ interface Sample {
   baseline: Baseline
 }
 
+/** One round's figures for one op at one concurrency, beside the echo of the same round. */
+interface RoundFigures {
+  p50Ms: number
+  opsPerSec: number
+  echoP50Ms: number
+  echoOpsPerSec: number
+}
+/** A round's p50 over its echo's: the latency target's ratio. */
+const p50RatioOf = (r: RoundFigures): number => r.p50Ms / r.echoP50Ms
+/** A round's rate over its echo's: the throughput target's ratio. */
+const opsRatioOf = (r: RoundFigures): number => r.opsPerSec / r.echoOpsPerSec
+
 const startedAt = new Date().toISOString()
 const machine = { cpus: availableParallelism(), loadAverage: loadavg() }
 const root = mkdtempSync(join(tmpdir(), 'solar-orbit-mesh-'))
@@ -239,6 +251,15 @@ try {
     plans.map(({ concurrency }) => {
       const mine = samples.filter((s) => s.op === op && s.concurrency === concurrency)
       const of = (f: (s: Sample) => number): number => median(mine.map(f))
+      /** Each round's figures in order, to show the spread behind the medians. */
+      const rounds = mine.map(
+        (s): RoundFigures => ({
+          p50Ms: s.result.p50Ms,
+          opsPerSec: s.result.opsPerSec,
+          echoP50Ms: s.baseline.p50Ms,
+          echoOpsPerSec: s.baseline.opsPerSec,
+        }),
+      )
       return {
         op,
         concurrency,
@@ -249,15 +270,9 @@ try {
         cpuUsPerOp: mine[0]!.cpuUsPerOp.map((_, i) => of((s) => s.cpuUsPerOp[i]!)),
         echoOpsPerSec: of((s) => s.baseline.opsPerSec),
         echoP50Ms: of((s) => s.baseline.p50Ms),
-        p50Ratio: of((s) => s.result.p50Ms / s.baseline.p50Ms),
-        opsRatio: of((s) => s.result.opsPerSec / s.baseline.opsPerSec),
-        /** Each round's figures in order, to show the spread behind the medians. */
-        rounds: mine.map((s) => ({
-          p50Ms: s.result.p50Ms,
-          opsPerSec: s.result.opsPerSec,
-          echoP50Ms: s.baseline.p50Ms,
-          echoOpsPerSec: s.baseline.opsPerSec,
-        })),
+        p50Ratio: median(rounds.map(p50RatioOf)),
+        opsRatio: median(rounds.map(opsRatioOf)),
+        rounds,
       }
     }),
   )
@@ -312,14 +327,8 @@ try {
       r.cpuUsPerOp.map((us) => us.toFixed(0)).join('/'),
       r.echoOpsPerSec.toFixed(0),
       r.echoP50Ms.toFixed(3),
-      withRange(
-        r.p50Ratio,
-        r.rounds.map((x) => x.p50Ms / x.echoP50Ms),
-      ),
-      withRange(
-        r.opsRatio,
-        r.rounds.map((x) => x.opsPerSec / x.echoOpsPerSec),
-      ),
+      withRange(r.p50Ratio, r.rounds.map(p50RatioOf)),
+      withRange(r.opsRatio, r.rounds.map(opsRatioOf)),
     ])
   }
   console.log(formatTable(table))
