@@ -13,7 +13,9 @@
  * those echoes as its baseline: the lowest p50 and the highest rate. At concurrency 1 the two stream
  * modes are the same thing (one worker, one stream), so only one is measured there. For reference the
  * run also measures the raw echo sent to both other members at once and done at the first answer,
- * which is the network part of a quorum request with nothing on top.
+ * which is the network part of a quorum request with nothing on top: the table compares requests at
+ * concurrency 1 with it too (`p50/fan-out`), and the run prints its ratio to the echo, the floor
+ * under the requests' own ratios.
  *
  * A shared two-CPU machine drifts by tens of percent within minutes, so no measurement is compared
  * with one taken minutes apart: the run repeats rounds, each measuring the echoes, get and put in turn,
@@ -149,11 +151,15 @@ interface RoundFigures {
   opsPerSec: number
   echoP50Ms: number
   echoOpsPerSec: number
+  /** The fan-out echo of the same round (concurrency 1 only). */
+  fanOutP50Ms?: number
 }
 /** A round's p50 over its echo's: the latency target's ratio. */
 const p50RatioOf = (r: RoundFigures): number => r.p50Ms / r.echoP50Ms
 /** A round's rate over its echo's: the throughput target's ratio. */
 const opsRatioOf = (r: RoundFigures): number => r.opsPerSec / r.echoOpsPerSec
+/** A round's p50 over its fan-out echo's: what our code adds to the network part of the request. */
+const fanOutRatioOf = (r: RoundFigures): number => r.p50Ms / r.fanOutP50Ms!
 
 const startedAt = new Date().toISOString()
 const machine = { cpus: availableParallelism(), loadAverage: loadavg() }
@@ -258,8 +264,10 @@ try {
           opsPerSec: s.result.opsPerSec,
           echoP50Ms: s.baseline.p50Ms,
           echoOpsPerSec: s.baseline.opsPerSec,
+          ...(s.baseline.fanOutP50Ms !== undefined && { fanOutP50Ms: s.baseline.fanOutP50Ms }),
         }),
       )
+      const fanOut = rounds.every((r) => r.fanOutP50Ms !== undefined)
       return {
         op,
         concurrency,
@@ -272,6 +280,7 @@ try {
         echoP50Ms: of((s) => s.baseline.p50Ms),
         p50Ratio: median(rounds.map(p50RatioOf)),
         opsRatio: median(rounds.map(opsRatioOf)),
+        ...(fanOut && { fanOutP50Ratio: median(rounds.map(fanOutRatioOf)) }),
         rounds,
       }
     }),
@@ -280,7 +289,7 @@ try {
   const echoes = plans.map(({ concurrency }) => {
     const mine = baselines.filter((b) => b.concurrency === concurrency)
     const of = (f: (b: Baseline) => number): number => median(mine.map(f))
-    const fanOut = mine.flatMap((b) => (b.fanOutP50Ms === undefined ? [] : [b.fanOutP50Ms]))
+    const fanOut = mine.flatMap((b) => (b.fanOutP50Ms === undefined ? [] : [b]))
     return {
       concurrency,
       echoes: Object.fromEntries(
@@ -292,7 +301,10 @@ try {
           },
         ]),
       ),
-      ...(fanOut.length > 0 && { fanOutEchoP50Ms: median(fanOut) }),
+      ...(fanOut.length > 0 && {
+        fanOutEchoP50Ms: median(fanOut.map((b) => b.fanOutP50Ms!)),
+        fanOutEchoRatios: fanOut.map((b) => b.fanOutP50Ms! / b.p50Ms),
+      }),
     }
   })
 
@@ -312,6 +324,7 @@ try {
       'echo p50',
       'p50/echo (rounds)',
       'ops/echo (rounds)',
+      'p50/fan-out (rounds)',
     ],
   ]
   /** A median ratio with the lowest and highest of the rounds' ratios it came from. */
@@ -329,6 +342,9 @@ try {
       r.echoP50Ms.toFixed(3),
       withRange(r.p50Ratio, r.rounds.map(p50RatioOf)),
       withRange(r.opsRatio, r.rounds.map(opsRatioOf)),
+      r.fanOutP50Ratio === undefined
+        ? ''
+        : withRange(r.fanOutP50Ratio, r.rounds.map(fanOutRatioOf)),
     ])
   }
   console.log(formatTable(table))
@@ -348,6 +364,13 @@ try {
     }
   }
   console.log(formatTable(echoTable))
+  for (const e of echoes) {
+    if (e.fanOutEchoRatios === undefined) continue
+    const floor = withRange(median(e.fanOutEchoRatios), e.fanOutEchoRatios)
+    console.log(
+      `fan-out echo p50 / echo p50 at concurrency ${e.concurrency}: ${floor} (the network part of a quorum request alone, nothing of ours on top)`,
+    )
+  }
   console.log('targets: p50/echo <= 1.5 at conc 1; ops/echo >= 0.33 at conc 64')
   const dir = join(import.meta.dirname, 'results')
   mkdirSync(dir, { recursive: true })
